@@ -1,0 +1,72 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from network.models import Area, AreaPopulation, LiaisonGroup, Post, User
+
+
+class PostInline(admin.TabularInline):
+    model = Post
+    fk_name = "user"
+    extra = 0
+    autocomplete_fields = ["area", "liaison_group"]
+
+
+@admin.register(User)
+class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
+    list_display = ["username", "real_name", "mobile", "is_active", "last_login"]
+    search_fields = ["username", "real_name", "mobile"]
+    fieldsets = DjangoUserAdmin.fieldsets + ((_("Tongxin"), {"fields": ["real_name", "mobile"]}),)
+    inlines = [PostInline]
+
+
+class PopulationInline(admin.TabularInline):
+    model = AreaPopulation
+    extra = 0
+
+
+@admin.register(Area)
+class AreaAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "level", "code", "parent", "is_active"]
+    list_filter = ["level", "is_active"]
+    search_fields = ["name", "code"]
+    list_select_related = ["parent"]
+    autocomplete_fields = ["parent"]
+    inlines = [PopulationInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # areas are deactivated, never deleted: records point at them
+
+
+@admin.register(LiaisonGroup)
+class LiaisonGroupAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "community", "established_on", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "community__name"]
+    list_select_related = ["community"]
+    autocomplete_fields = ["community"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Post)
+class PostAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "role", "area", "liaison_group", "start_date", "end_date"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "user__real_name", "area__name"]
+    list_select_related = ["user", "area", "liaison_group"]
+    autocomplete_fields = ["user", "area", "liaison_group"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a post is ended, not deleted, so its history stays
+
+
+@admin.register(AreaPopulation)
+class AreaPopulationAdmin(SimpleHistoryAdmin):
+    list_display = ["area", "year", "registered", "floating"]
+    list_filter = ["year"]
+    search_fields = ["area__name"]
+    list_select_related = ["area"]
+    autocomplete_fields = ["area"]

@@ -1,0 +1,105 @@
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from network.access import roles_grantable_by
+from network.models import Area, AreaLevel, LiaisonGroup, Post, Role, User
+
+
+class LiaisonGroupForm(forms.ModelForm):
+    class Meta:
+        model = LiaisonGroup
+        fields = ["community", "name", "established_on", "is_active", "note"]
+        widgets = {"established_on": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = Area.objects.changeable_by(user).filter(
+            level=AreaLevel.COMMUNITY
+        )
+
+
+class PostForm(forms.ModelForm):
+    """A post given by a manager: roles and areas limited to what they manage."""
+
+    class Meta:
+        model = Post
+        fields = ["role", "area", "liaison_group", "title", "start_date"]
+        widgets = {"start_date": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, manager, **kwargs):
+        super().__init__(*args, **kwargs)
+        grantable = roles_grantable_by(manager)
+        self.fields["role"].choices = [(r.value, r.label) for r in Role if r.value in grantable]
+        self.fields["area"].queryset = Area.objects.changeable_by(manager).exclude(
+            level=AreaLevel.ZONE
+        )
+        self.fields["liaison_group"].queryset = LiaisonGroup.objects.changeable_by(
+            manager
+        ).select_related("community")
+        self.fields["start_date"].initial = timezone.localdate()
+
+
+class UserCreateForm(forms.ModelForm):
+    password = forms.CharField(
+        label=_("Initial password"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Leave empty to have Tongxin make one; it is shown to you once."),
+    )
+
+    class Meta:
+        model = User
+        fields = ["username", "real_name", "mobile"]
+
+    def clean_real_name(self):
+        name = self.cleaned_data["real_name"].strip()
+        if not name:
+            raise forms.ValidationError(_("Enter the person's real name."))
+        return name
+
+    def clean_password(self):
+        password = self.cleaned_data.get("password")
+        if password:
+            candidate = User(
+                username=self.cleaned_data.get("username", ""),
+                real_name=self.cleaned_data.get("real_name", ""),
+            )
+            validate_password(password, candidate)
+        return password
+
+
+class UserUpdateForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["real_name", "mobile", "is_active"]
+
+
+class PostEndForm(forms.Form):
+    end_date = forms.DateField(
+        label=_("Last day in post"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, post, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.post = post
+        self.fields["end_date"].initial = timezone.localdate()
+
+    def clean_end_date(self):
+        end = self.cleaned_data["end_date"]
+        if end < self.post.start_date:
+            raise forms.ValidationError(_("A post cannot end before it starts."))
+        return end
+
+
+class TableUploadForm(forms.Form):
+    file = forms.FileField(label=_("File (.xlsx or .csv)"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".xlsx", ".csv")):
+            raise forms.ValidationError(_("Only .csv and .xlsx files can be read."))
+        if upload.size > 5 * 1024 * 1024:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        return upload

@@ -1,0 +1,29 @@
+import importlib
+
+from django.apps import apps
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+
+class Command(BaseCommand):
+    help = (
+        "Build the demo district (deterministic for --seed). Each app with a demo module adds "
+        "its part, in INSTALLED_APPS order; existing data is kept."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args, seed: int, **options):
+        logins = []
+        for config in apps.get_app_configs():
+            try:
+                module = importlib.import_module(f"{config.name}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{config.name}.demo":
+                    raise
+                continue
+            logins.extend(module.build(seed=seed, stdout=self.stdout) or [])
+        self.stdout.write(self.style.SUCCESS(_("Demo logins (password unless changed since):")))
+        for username, password, role, where in logins:
+            self.stdout.write(f"  {username:<18} {password:<14} {role} · {where}")

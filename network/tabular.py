@@ -1,0 +1,86 @@
+"""Reading the csv and xlsx files offices keep their ledgers in.
+
+Chinese Excel saves csv as GB18030 more often than UTF-8, so both are tried.
+"""
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.utils.translation import gettext as _
+
+
+class TableError(Exception):
+    """The file as a whole cannot be read; the message says why, in the user's language."""
+
+
+@dataclass
+class Row:
+    number: int  # the row number a user sees in Excel (header is row 1)
+    values: dict[str, str]
+
+    def get(self, column: str) -> str:
+        return self.values.get(column, "")
+
+
+def _clean(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10]
+    return str(value).replace("\u3000", " ").strip()
+
+
+def read_table(data: bytes, filename: str, required: list[str]) -> list[Row]:
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".csv":
+        header, body = _read_csv(data)
+    elif suffix == ".xlsx":
+        header, body = _read_xlsx(data)
+    else:
+        raise TableError(_("Only .csv and .xlsx files can be read (got %(name)s).") % {"name": filename})
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise TableError(
+            _("The file lacks the column(s) %(columns)s in its first row.")
+            % {"columns": "、".join(missing)}
+        )
+    rows = []
+    for offset, cells in enumerate(body, start=2):
+        values = {h: _clean(c) for h, c in zip(header, cells, strict=False) if h}
+        if any(values.values()):
+            rows.append(Row(offset, values))
+    if not rows:
+        raise TableError(_("The file has no data rows."))
+    return rows
+
+
+def _read_csv(data: bytes):
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes almost anything
+        raise TableError(_("The csv file is neither UTF-8 nor GB18030 text."))
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise TableError(_("The file is empty."))
+    return [_clean(h) for h in rows[0]], rows[1:]
+
+
+def _read_xlsx(data: bytes):
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        rows = list(book.worksheets[0].iter_rows(values_only=True))
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise TableError(_("The file is not a readable .xlsx workbook.")) from exc
+    if not rows:
+        raise TableError(_("The file is empty."))
+    return [_clean(h) for h in rows[0]], rows[1:]
