@@ -29,4 +29,3 @@ urlpatterns = [
     path("network/", include("network.urls")),
     path("admin/", admin.site.urls),
 ]
-

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
-from django.utils import timezone
 
 _CACHE_ATTR = "_tongxin_scope"
 
@@ -213,21 +212,23 @@ def users_visible_to(user):
 
 def users_manageable_by(user):
     """Accounts a user may edit: every current post of theirs lies in the manager's staff
-    scope and none outranks the manager, so a sub-district cannot take over a bureau account."""
-    from network.models import ROLE_RANK, Post, User
+    scope with a role the manager may give, so a sub-district cannot take over a bureau
+    account or one shared with another sub-district."""
+    from network.models import Post, User
 
     scope = scope_for(user)
     if scope.everything:
         return User.objects.all()
-    if not scope.changeable_paths:
+    grantable = roles_grantable_by(user)
+    if not grantable or not scope.changeable_paths:
         return User.objects.none()
-    top_rank = max((ROLE_RANK[r] for r in scope.roles), default=0)
     inside = Post.objects.filter(_path_q(scope.changeable_paths, "area"))
-    outside_or_higher = Post.objects.current().exclude(
-        _path_q(scope.changeable_paths, "area")
-    ) | Post.objects.current().filter(role__in=[r for r, k in ROLE_RANK.items() if k > top_rank])
+    current = Post.objects.current()
+    beyond = current.exclude(_path_q(scope.changeable_paths, "area")) | current.exclude(
+        role__in=grantable
+    )
     return User.objects.filter(pk__in=inside.values("user_id"), is_superuser=False).exclude(
-        pk__in=outside_or_higher.values("user_id")
+        pk__in=beyond.values("user_id")
     )
 
 

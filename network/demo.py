@@ -11,7 +11,10 @@ DISTRICT = ("320508000000", "姑苏区")
 SUBDISTRICTS = {
     "320508001000": (
         "平江街道",
-        {"北片": ["平江路社区", "钮家巷社区", "菉葭巷社区"], "南片": ["干将社区", "胡厢使社区", "大儒社区"]},
+        {
+            "北片": ["平江路社区", "钮家巷社区", "菉葭巷社区"],
+            "南片": ["干将社区", "胡厢使社区", "大儒社区"],
+        },
     ),
     "320508002000": ("沧浪街道", {None: ["道前社区", "府前社区", "南环新村社区", "三元社区"]}),
     "320508003000": ("双塔街道", {None: ["定慧寺社区", "双塔社区", "官太尉社区", "竹辉社区"]}),
@@ -73,13 +76,20 @@ def build(*, seed: int, stdout) -> list[tuple[str, str, str, str]]:
                 )
         for username, real_name, role, where, in_group in ACCOUNTS:
             area = communities[where] if where in communities else Area.objects.get(code=where)
-            user = User(username=username, real_name=real_name,
-                        mobile=f"13{rng.randint(100000000, 999999999)}")
+            user = User(
+                username=username,
+                real_name=real_name,
+                mobile=f"13{rng.randint(100000000, 999999999)}",
+            )
             user.set_password(DEMO_PASSWORD)
             user.save()
             group = area.liaison_groups.first() if in_group else None
             Post.objects.create(
-                user=user, role=role, area=area, liaison_group=group, start_date="2024-01-01",
+                user=user,
+                role=role,
+                area=area,
+                liaison_group=group,
+                start_date="2024-01-01",
                 title="联络组组长" if in_group else "",
             )
         if not User.objects.filter(username="admin").exists():

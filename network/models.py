@@ -87,6 +87,24 @@ class Area(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        if self.code == "":
+            self.code = None
+        with transaction.atomic():
+            old_path = self.path
+            super().save(*args, **kwargs)
+            new_path = (self.parent.path if self.parent_id else "/") + f"{self.pk}/"
+            if new_path != old_path:
+                self._move_subtree(old_path, new_path)
+
+    def _move_subtree(self, old_path: str, new_path: str):
+        Area.objects.filter(pk=self.pk).update(path=new_path)
+        if old_path:
+            Area.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                path=Concat(Value(new_path), Substr("path", Length(Value(old_path)) + 1))
+            )
+        self.path = new_path
+
     def clean(self):
         errors = {}
         allowed = ALLOWED_PARENT_LEVELS.get(self.level, set())
@@ -119,24 +137,6 @@ class Area(models.Model):
         while parent is not None and not parent.code:
             parent = parent.parent
         return parent.code if parent else None
-
-    def save(self, *args, **kwargs):
-        if self.code == "":
-            self.code = None
-        with transaction.atomic():
-            old_path = self.path
-            super().save(*args, **kwargs)
-            new_path = (self.parent.path if self.parent_id else "/") + f"{self.pk}/"
-            if new_path != old_path:
-                self._move_subtree(old_path, new_path)
-
-    def _move_subtree(self, old_path: str, new_path: str):
-        Area.objects.filter(pk=self.pk).update(path=new_path)
-        if old_path:
-            Area.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
-                path=Concat(Value(new_path), Substr("path", Length(Value(old_path)) + 1))
-            )
-        self.path = new_path
 
     def ancestor_ids(self) -> list[int]:
         return [int(part) for part in self.path.strip("/").split("/") if part]

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from network.access import can_change_area, forget_scope, roles_grantable_by
@@ -26,7 +25,7 @@ from network.models import (
     User,
     mobile_validator,
 )
-from network.tabular import Row
+from network.tabular import Row, parse_cell_date
 
 
 @dataclass
@@ -116,7 +115,9 @@ def areas_import(*, rows: list[Row]) -> ImportResult:
             continue
         parent_code = normalise_code(row.get("上级代码")) or None
         if parent_code is None and level != AreaLevel.DISTRICT:
-            parent_code = code[:6] + "000000" if level == AreaLevel.SUBDISTRICT else code[:9] + "000"
+            parent_code = (
+                code[:6] + "000000" if level == AreaLevel.SUBDISTRICT else code[:9] + "000"
+            )
         problem = check_division_code(code, level, parent_code)
         if problem:
             errors.append(f"{where}: {problem}")
@@ -124,7 +125,7 @@ def areas_import(*, rows: list[Row]) -> ImportResult:
         planned[code] = {"row": row.number, "name": name, "level": level, "parent": parent_code}
 
     existing = {a.code: a for a in Area.objects.filter(code__isnull=False).select_related("parent")}
-    for code, plan in planned.items():
+    for plan in planned.values():
         if plan["level"] == AreaLevel.DISTRICT or not plan["parent"]:
             continue
         if plan["parent"] not in planned and plan["parent"] not in existing:
@@ -133,7 +134,7 @@ def areas_import(*, rows: list[Row]) -> ImportResult:
                 % {"n": plan["row"], "parent": plan["parent"]}
             )
     seen_names: dict[tuple, int] = {}
-    for code, plan in planned.items():
+    for plan in planned.values():
         key = (plan["parent"], plan["name"])
         if key in seen_names:
             errors.append(
@@ -153,7 +154,11 @@ def areas_import(*, rows: list[Row]) -> ImportResult:
                         continue
                     _save_planned_area(code, plan, existing, result)
     except ValidationError as exc:
-        raise ImportRefused([f"{k}: {'; '.join(v)}" for k, v in exc.message_dict.items()]) from exc
+        raise ImportRefused(exc.messages) from exc
+    except IntegrityError as exc:  # a name clash with an area not in the file
+        raise ImportRefused(
+            [_("An area with the same name already exists there: %s") % exc]
+        ) from exc
     return result
 
 
@@ -207,8 +212,17 @@ def new_initial_password() -> str:
 
 
 def user_create_with_post(
-    *, by, username, real_name, mobile, password, role, area, liaison_group=None,
-    title="", start_date=None,
+    *,
+    by,
+    username,
+    real_name,
+    mobile,
+    password,
+    role,
+    area,
+    liaison_group=None,
+    title="",
+    start_date=None,
 ) -> tuple[User, Post]:
     with transaction.atomic():
         user = User(username=username, real_name=real_name, mobile=mobile)
@@ -216,8 +230,13 @@ def user_create_with_post(
         user.full_clean(exclude=["password"])
         user.save()
         post = post_grant(
-            by=by, user=user, role=role, area=area, liaison_group=liaison_group,
-            title=title, start_date=start_date,
+            by=by,
+            user=user,
+            role=role,
+            area=area,
+            liaison_group=liaison_group,
+            title=title,
+            start_date=start_date,
         )
     return user, post
 
@@ -232,7 +251,11 @@ def post_grant(*, by, user, role, area, liaison_group=None, title="", start_date
     if area is None or not can_change_area(by, area):
         raise ValidationError({"area": _("This area is outside the areas you manage.")})
     post = Post(
-        user=user, role=role, area=area, liaison_group=liaison_group, title=title,
+        user=user,
+        role=role,
+        area=area,
+        liaison_group=liaison_group,
+        title=title,
         start_date=start_date or timezone.localdate(),
     )
     post.full_clean()
@@ -263,9 +286,7 @@ def users_import(*, by, rows: list[Row]) -> ImportResult:
     errors: list[str] = []
     plans = []
     areas = {a.code: a for a in Area.objects.changeable_by(by).filter(code__isnull=False)}
-    groups = {
-        (g.community_id, g.name): g for g in LiaisonGroup.objects.changeable_by(by)
-    }
+    groups = {(g.community_id, g.name): g for g in LiaisonGroup.objects.changeable_by(by)}
     existing_users = {
         u.username: u for u in User.objects.filter(username__in=[r.get("用户名") for r in rows])
     }
@@ -281,7 +302,7 @@ def users_import(*, by, rows: list[Row]) -> ImportResult:
         code = normalise_code(row.get("区划代码"))
         group_name = row.get("联络组")
         start_text = normalise_code(row.get("开始日期"))
-        start = parse_date(start_text) if start_text else timezone.localdate()
+        start = parse_cell_date(start_text) if start_text else timezone.localdate()
         if not username:
             row_errors.append(_("the username (用户名) is empty"))
         elif username in usernames_in_file:
@@ -294,14 +315,18 @@ def users_import(*, by, rows: list[Row]) -> ImportResult:
             try:
                 User.username_validator(username)
             except ValidationError:
-                row_errors.append(_("username %(u)s may only hold letters, digits and @.+-_") % {"u": username})
+                row_errors.append(
+                    _("username %(u)s may only hold letters, digits and @.+-_") % {"u": username}
+                )
         if not real_name:
             row_errors.append(_("the name (姓名) is empty"))
         if mobile:
             try:
                 mobile_validator(mobile)
             except ValidationError:
-                row_errors.append(_("mobile %(m)s is not an 11-digit mobile number") % {"m": mobile})
+                row_errors.append(
+                    _("mobile %(m)s is not an 11-digit mobile number") % {"m": mobile}
+                )
         if role is None:
             row_errors.append(
                 _("unknown role %(r)s (use 区民宗局工作人员, 街道工作人员, 社区工作人员 or 联络员)")
@@ -311,9 +336,7 @@ def users_import(*, by, rows: list[Row]) -> ImportResult:
             row_errors.append(_("you cannot give the role %(r)s") % {"r": Role(role).label})
         area = areas.get(code)
         if area is None:
-            row_errors.append(
-                _("area code %(c)s is not an area you manage") % {"c": code or "—"}
-            )
+            row_errors.append(_("area code %(c)s is not an area you manage") % {"c": code or "—"})
         elif role and area.level != ROLE_AREA_LEVEL[role]:
             row_errors.append(
                 _("a %(role)s post is held at a %(level)s, but %(area)s is a %(actual)s")
@@ -334,7 +357,9 @@ def users_import(*, by, rows: list[Row]) -> ImportResult:
             elif role != Role.LIAISON:
                 row_errors.append(_("only a liaison post belongs to a liaison group"))
         if start is None:
-            row_errors.append(_("start date %(d)s is not a date like 2025-03-01") % {"d": start_text})
+            row_errors.append(
+                _("start date %(d)s is not a date like 2025-03-01") % {"d": start_text}
+            )
         password = row.get("初始密码")
         generated = False
         if username and username not in existing_users:
@@ -345,13 +370,24 @@ def users_import(*, by, rows: list[Row]) -> ImportResult:
                 try:
                     validate_password(password, User(username=username, real_name=real_name))
                 except ValidationError as exc:
-                    row_errors.append(_("the initial password is too weak: ") + " ".join(exc.messages))
+                    row_errors.append(
+                        _("the initial password is too weak: ") + " ".join(exc.messages)
+                    )
         if row_errors:
             errors.append(f"{where}: " + "；".join(str(e) for e in row_errors))
             continue
         plans.append(
-            dict(username=username, real_name=real_name, mobile=mobile, role=role, area=area,
-                 group=group, start=start, password=password, generated=generated)
+            dict(
+                username=username,
+                real_name=real_name,
+                mobile=mobile,
+                role=role,
+                area=area,
+                group=group,
+                start=start,
+                password=password,
+                generated=generated,
+            )
         )
     if errors:
         raise ImportRefused(errors)
@@ -360,13 +396,16 @@ def users_import(*, by, rows: list[Row]) -> ImportResult:
         for plan in plans:
             user = existing_users.get(plan["username"])
             if user is None:
-                user = User(username=plan["username"], real_name=plan["real_name"], mobile=plan["mobile"])
+                user = User(
+                    username=plan["username"], real_name=plan["real_name"], mobile=plan["mobile"]
+                )
                 user.set_password(plan["password"])
                 user.save()
                 result.created += 1
                 if plan["generated"]:
                     result.notes.append(
-                        _("%(u)s: initial password %(p)s") % {"u": user.username, "p": plan["password"]}
+                        _("%(u)s: initial password %(p)s")
+                        % {"u": user.username, "p": plan["password"]}
                     )
             else:
                 changed = False
@@ -377,14 +416,21 @@ def users_import(*, by, rows: list[Row]) -> ImportResult:
                 if changed:
                     user.save()
                     result.updated += 1
-            duplicate = Post.objects.current().filter(
-                user=user, role=plan["role"], area=plan["area"], liaison_group=plan["group"]
-            ).exists()
+            duplicate = (
+                Post.objects.current()
+                .filter(
+                    user=user, role=plan["role"], area=plan["area"], liaison_group=plan["group"]
+                )
+                .exists()
+            )
             if duplicate:
                 result.unchanged += 1
                 continue
             Post.objects.create(
-                user=user, role=plan["role"], area=plan["area"], liaison_group=plan["group"],
+                user=user,
+                role=plan["role"],
+                area=plan["area"],
+                liaison_group=plan["group"],
                 start_date=plan["start"],
             )
     return result

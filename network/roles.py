@@ -23,9 +23,7 @@ def grant_default_permissions(apps, app_label: str, defaults: dict[str, list[str
     Permission = apps.get_model("auth", "Permission")
     for role, codenames in defaults.items():
         group, _ = Group.objects.get_or_create(name=GROUP_NAMES[role])
-        perms = Permission.objects.filter(
-            content_type__app_label=app_label, codename__in=codenames
-        )
+        perms = Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
         missing = set(codenames) - set(perms.values_list("codename", flat=True))
         if missing:
             raise RuntimeError(f"Unknown permissions for {app_label}: {sorted(missing)}")

@@ -41,7 +41,9 @@ def read_table(data: bytes, filename: str, required: list[str]) -> list[Row]:
     elif suffix == ".xlsx":
         header, body = _read_xlsx(data)
     else:
-        raise TableError(_("Only .csv and .xlsx files can be read (got %(name)s).") % {"name": filename})
+        raise TableError(
+            _("Only .csv and .xlsx files can be read (got %(name)s).") % {"name": filename}
+        )
     missing = [c for c in required if c not in header]
     if missing:
         raise TableError(
@@ -84,3 +86,20 @@ def _read_xlsx(data: bytes):
     if not rows:
         raise TableError(_("The file is empty."))
     return [_clean(h) for h in rows[0]], rows[1:]
+
+
+def parse_cell_date(text: str):
+    """A date as offices type it: 2026-03-01, 2026/3/1, 2026.3.1 or 2026年3月1日; None when it
+    is not a real date (never an exception, so a typo becomes a row message, not a 500)."""
+    import datetime
+    import re
+
+    match = re.fullmatch(
+        r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*", text or ""
+    )
+    if not match:
+        return None
+    try:
+        return datetime.date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None

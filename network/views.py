@@ -73,7 +73,9 @@ def area_list(request):
     areas = (
         Area.objects.visible_to(request.user)
         .annotate(
-            group_count=Count("liaison_groups", filter=Q(liaison_groups__is_active=True), distinct=True),
+            group_count=Count(
+                "liaison_groups", filter=Q(liaison_groups__is_active=True), distinct=True
+            ),
             child_count=Count("children", distinct=True),
         )
         .order_by("path")
@@ -91,11 +93,15 @@ def area_detail(request, pk):
     children = area.children.visible_to(request.user).annotate(
         group_count=Count("liaison_groups", distinct=True)
     )
-    groups = LiaisonGroup.objects.visible_to(request.user).filter(community=area).annotate(
-        liaison_count=Count("posts", filter=current_post_q("posts__"), distinct=True)
+    groups = (
+        LiaisonGroup.objects.visible_to(request.user)
+        .filter(community=area)
+        .annotate(liaison_count=Count("posts", filter=current_post_q("posts__"), distinct=True))
     )
     staff_posts = (
-        Post.objects.current().filter(area=area).select_related("user", "liaison_group")
+        Post.objects.current()
+        .filter(area=area)
+        .select_related("user", "liaison_group")
         .order_by("role", "user__real_name")
     )
     return render(
@@ -144,7 +150,9 @@ def liaison_group_update(request, pk):
         messages.success(request, _("Liaison group %(name)s saved.") % {"name": group.name})
         return redirect("network:area-detail", pk=group.community_id)
     return render(
-        request, "network/form.html", {"form": form, "title": _("Edit liaison group"), "object": group}
+        request,
+        "network/form.html",
+        {"form": form, "title": _("Edit liaison group"), "object": group},
     )
 
 
@@ -165,7 +173,9 @@ def user_list(request):
         )
     page = Paginator(users, 50).get_page(request.GET.get("page"))
     manageable_ids = set(
-        users_manageable_by(request.user).filter(pk__in=[u.pk for u in page]).values_list("pk", flat=True)
+        users_manageable_by(request.user)
+        .filter(pk__in=[u.pk for u in page])
+        .values_list("pk", flat=True)
     )
     return render(
         request,
@@ -179,7 +189,9 @@ def user_detail(request, pk):
     person = get_object_or_404(users_visible_to(request.user), pk=pk)
     posts = person.posts.select_related("area", "liaison_group").order_by("-start_date")
     history = (
-        User.history.filter(id=person.pk).select_related("history_user").order_by("-history_date")[:20]
+        User.history.filter(id=person.pk)
+        .select_related("history_user")
+        .order_by("-history_date")[:20]
     )
     post_history = (
         Post.history.filter(user_id=person.pk)
@@ -197,9 +209,7 @@ def user_detail(request, pk):
             "post_history": post_history,
             "manageable": manageable,
             "changeable_post_ids": set(
-                posts_manageable_by(request.user)
-                .filter(user=person)
-                .values_list("pk", flat=True)
+                posts_manageable_by(request.user).filter(user=person).values_list("pk", flat=True)
             ),
         },
     )

@@ -1,0 +1,40 @@
+# Tongxin — the two commands of the README, and a few helpers.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install messages lint bench clean-venv
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Compile translations when gettext's msgfmt is present; the committed .mo files are used otherwise.
+messages: $(STAMP)
+	@if command -v msgfmt >/dev/null 2>&1; then \
+		$(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0; \
+	else \
+		echo "msgfmt not found (apt-get install gettext): using the committed translations"; \
+	fi
+
+# Set up and serve on SQLite with the demo district (loaded once; re-running keeps data).
+run: messages
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# The whole test suite: SQLite by default, PostgreSQL when DATABASE_URL points at one.
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+clean-venv:
+	rm -rf $(VENV)
