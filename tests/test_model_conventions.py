@@ -1,0 +1,39 @@
+"""Conventions every model of Tongxin must follow, so later models cannot forget them."""
+
+from django.apps import apps
+
+PROJECT_APPS = {"network", "residents", "outreach", "services", "reports"}
+# Models that belong to no area (checked by hand; extend with a reason).
+UNSCOPED = {
+    "network.User": "accounts are scoped through their posts (access.users_visible_to)",
+}
+
+
+def project_models():
+    for model in apps.get_models():
+        label = model._meta.label
+        if model._meta.app_label in PROJECT_APPS and not label.split(".")[1].startswith(
+            "Historical"
+        ):
+            yield label, model
+
+
+def test_every_model_keeps_history():
+    missing = [label for label, model in project_models() if not hasattr(model, "history")]
+    assert missing == []
+
+
+def test_every_model_names_its_area_or_is_listed_as_unscoped():
+    missing = [
+        label
+        for label, model in project_models()
+        if label not in UNSCOPED and not hasattr(model, "scope_area_field")
+    ]
+    assert missing == []
+
+
+def test_scoped_models_have_scoped_querysets():
+    for label, model in project_models():
+        if hasattr(model, "scope_area_field"):
+            assert hasattr(model._default_manager, "visible_to"), label
+            assert hasattr(model._default_manager, "changeable_by"), label
