@@ -68,22 +68,34 @@ def home(request):
 # ---------------------------------------------------------------- areas
 
 
+def tree_order(areas):
+    """Depth-first, siblings by division code then name; ``depth`` set for indentation."""
+    by_parent: dict = {}
+    ids = {a.pk for a in areas}
+    for area in areas:
+        by_parent.setdefault(area.parent_id if area.parent_id in ids else None, []).append(area)
+    ordered = []
+
+    def visit(parent_id, depth):
+        children = sorted(by_parent.get(parent_id, []), key=lambda a: (a.code or "", a.name))
+        for child in children:
+            child.depth = depth
+            ordered.append(child)
+            visit(child.pk, depth + 1)
+
+    visit(None, 0)
+    return ordered
+
+
 @scoped_view("network.view_area")
 def area_list(request):
-    areas = (
-        Area.objects.visible_to(request.user)
-        .annotate(
-            group_count=Count(
-                "liaison_groups", filter=Q(liaison_groups__is_active=True), distinct=True
-            ),
-            child_count=Count("children", distinct=True),
-        )
-        .order_by("path")
+    areas = Area.objects.visible_to(request.user).annotate(
+        group_count=Count(
+            "liaison_groups", filter=Q(liaison_groups__is_active=True), distinct=True
+        ),
+        child_count=Count("children", distinct=True),
     )
-    rows = list(areas)
-    base_depth = min((a.path.count("/") for a in rows), default=0)
-    for area in rows:
-        area.depth = area.path.count("/") - base_depth
+    rows = tree_order(list(areas))
     return render(request, "network/area_list.html", {"areas": rows})
 
 

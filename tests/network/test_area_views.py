@@ -107,3 +107,21 @@ def test_editing_a_group_leaves_history(world, login):
 def test_foreign_id_that_is_not_a_number_is_not_found(world, login):
     response = login(world.pingjiang_staff).get("/network/areas/abc/")
     assert response.status_code == 404
+
+
+def test_area_tree_lists_siblings_by_code_under_their_parent(world, login):
+    from network.models import Area, AreaLevel
+
+    for code, name in [("320508001009", "胡厢使社区"), ("320508001005", "大儒社区")]:
+        Area.objects.create(code=code, name=name, level=AreaLevel.COMMUNITY, parent=world.pingjiang)
+    page = login(world.pingjiang_staff).get(reverse("network:area-list")).content.decode()
+    order = ["平江街道", "北片", "平江路社区", "干将社区", "大儒社区", "胡厢使社区"]
+    positions = [page.index(name) for name in order]
+    assert positions == sorted(positions)
+
+
+def test_browser_language_does_not_override_chinese_default(world, client):
+    client.force_login(world.pingjiang_staff)
+    page = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "您的岗位" in page or "岗位" in page
+    assert "Your posts" not in page
