@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from network.models import Area, AreaPopulation, LiaisonGroup, Post, User
+from network.models import Area, AreaPopulation, ExportLog, LiaisonGroup, Post, User
 
 
 class PostInline(admin.TabularInline):
@@ -70,3 +70,22 @@ class AreaPopulationAdmin(SimpleHistoryAdmin):
     search_fields = ["area__name"]
     list_select_related = ["area"]
     autocomplete_fields = ["area"]
+
+
+@admin.register(ExportLog)
+class ExportLogAdmin(admin.ModelAdmin):
+    """Read-only: an export log nobody can edit or delete."""
+
+    list_display = ["at", "user", "label", "file_format", "row_count", "area", "ip_address"]
+    list_filter = ["exporter", "file_format"]
+    list_select_related = ["user", "area"]
+    search_fields = ["user__username", "user__real_name", "label"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

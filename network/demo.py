@@ -33,7 +33,7 @@ ACCOUNTS = [
 ]
 
 
-def build(*, seed: int, stdout) -> list[tuple[str, str, str, str]]:
+def build(*, seed: int, stdout, **_options) -> list[tuple[str, str, str, str]]:
     """Create the demo district unless it exists; return the logins to print."""
     rng = random.Random(seed)
     if Area.objects.filter(code=DISTRICT[0]).exists():

@@ -347,3 +347,40 @@ class Post(models.Model):
     def is_current(self, on: datetime.date | None = None) -> bool:
         on = on or timezone.localdate()
         return self.start_date <= on and (self.end_date is None or self.end_date >= on)
+
+
+class ExportLog(models.Model):
+    """Every export of personal data (append-only): who, when, what, which filter, how many
+    rows. Written by ``network.exports.log_export``; district bureau staff read it."""
+
+    append_only = True
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="exports"
+    )
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    exporter = models.CharField(_("export"), max_length=50)
+    label = models.CharField(_("description"), max_length=200)
+    file_format = models.CharField(_("format"), max_length=10)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    row_count = models.PositiveIntegerField(_("rows"))
+    area = models.ForeignKey(
+        Area,
+        verbose_name=_("area"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_area_field = "area"
+
+    class Meta:
+        verbose_name = _("export log entry")
+        verbose_name_plural = _("export log")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.label} ({self.row_count})"

@@ -49,3 +49,40 @@ def make_user_with_post(username, real_name, role, area, group=None, **post_kwar
     user = UserFactory(username=username, real_name=real_name)
     PostFactory(user=user, role=role, area=area, liaison_group=group, **post_kwargs)
     return user
+
+
+# ---------------------------------------------------------------- residents
+
+
+def _ethnicity(code):
+    from residents.models import Ethnicity
+
+    return Ethnicity.objects.get(code=code)
+
+
+class HouseholdFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "residents.Household"
+
+    address = factory.Sequence(lambda n: f"平江路{n + 1}号{(n % 6) + 1}0{(n % 3) + 1}室")
+    phone = factory.Sequence(lambda n: f"0512-6{n:07d}")
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    """A Hui resident by default; pass ``ethnicity=_ethnicity("05")`` for Uyghur etc."""
+
+    class Meta:
+        model = "residents.Person"
+
+    household = factory.SubFactory(HouseholdFactory)
+    name = factory.Sequence(lambda n: SURNAMES[n % 10] + GIVEN[(n // 10) % 10])
+    sex = "M"
+    ethnicity = factory.LazyFunction(lambda: _ethnicity("03"))
+    birth_date = datetime.date(1984, 7, 14)
+
+
+def valid_id_number(region="320508", birth="19840714", sequence="123"):
+    from residents.id_numbers import check_digit
+
+    first17 = f"{region}{birth}{sequence}"
+    return first17 + check_digit(first17)

@@ -13,8 +13,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument(
+            "--households",
+            type=int,
+            default=None,
+            help="How many households to register in the demo district (benchmarks use many).",
+        )
 
-    def handle(self, *args, seed: int, **options):
+    def handle(self, *args, seed: int, households: int | None, **options):
         logins = []
         for config in apps.get_app_configs():
             try:
@@ -23,7 +29,7 @@ class Command(BaseCommand):
                 if exc.name != f"{config.name}.demo":
                     raise
                 continue
-            logins.extend(module.build(seed=seed, stdout=self.stdout) or [])
+            logins.extend(module.build(seed=seed, stdout=self.stdout, households=households) or [])
         self.stdout.write(self.style.SUCCESS(_("Demo logins (password unless changed since):")))
         for username, password, role, where in logins:
             self.stdout.write(f"  {username:<18} {password:<14} {role} · {where}")

@@ -1,0 +1,40 @@
+"""Pinyin of Chinese names, stored beside the name so staff can search 马晓东 by
+``maxiaodong`` or ``mxd`` (pypinyin, a well-kept dictionary-based converter)."""
+
+import re
+
+from pypinyin import Style, lazy_pinyin
+
+# Surnames whose reading differs from the character's common reading.
+SURNAME_READINGS = {
+    "单": "shan",
+    "曾": "zeng",
+    "解": "xie",
+    "仇": "qiu",
+    "朴": "piao",
+    "区": "ou",
+    "查": "zha",
+    "覃": "qin",
+    "盖": "ge",
+    "尉迟": "yuchi",
+    "万俟": "moqi",
+}
+
+
+def _syllables(name: str) -> list[str]:
+    name = re.sub(r"\s+", "", name or "")
+    for surname, reading in SURNAME_READINGS.items():
+        if name.startswith(surname) and len(name) > len(surname):
+            rest = lazy_pinyin(name[len(surname) :], style=Style.NORMAL, errors="default")
+            return [reading, *rest]
+    return lazy_pinyin(name, style=Style.NORMAL, errors="default")
+
+
+def pinyin_of(name: str) -> str:
+    """马晓东 → maxiaodong (ü written v, non-letters dropped)."""
+    return re.sub(r"[^a-z]", "", "".join(_syllables(name)).lower().replace("ü", "v"))
+
+
+def initials_of(name: str) -> str:
+    """马晓东 → mxd."""
+    return "".join(s[0] for s in _syllables(name) if s and s[0].isalpha()).lower()
