@@ -432,3 +432,6 @@ class IdNumberReveal(models.Model):
         verbose_name = _("ID number reveal")
         verbose_name_plural = _("ID number reveals")
         ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} → {self.person}"
