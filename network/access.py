@@ -113,6 +113,15 @@ def _path_q(paths, area_field: str) -> Q:
     return q if paths else NOTHING
 
 
+def area_q(user, area_field: str, *, for_change: bool = False) -> Q:
+    """A filter on any area field of a model (e.g. ``"handover_to"`` for incoming handovers),
+    for the rare query that is not about the record's own area."""
+    scope = scope_for(user)
+    if scope.everything:
+        return Q()
+    return _path_q(scope.changeable_paths if for_change else scope.visible_paths, area_field)
+
+
 def visible_q(user, model) -> Q:
     scope = scope_for(user)
     if scope.everything:
