@@ -1,13 +1,19 @@
 """The one place every export passes through, so none goes unlogged."""
 
+import ipaddress
+
 from network.models import ExportLog
 
 
 def client_ip(request) -> str | None:
-    """The client address; behind nginx the first X-Forwarded-For entry."""
+    """The client address; behind nginx the first X-Forwarded-For entry. A client can put
+    anything in that header, so a value that is not an IP address is dropped, not stored."""
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     address = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    return address or None
+    try:
+        return str(ipaddress.ip_address(address or ""))
+    except ValueError:
+        return None
 
 
 def log_export(

@@ -16,4 +16,5 @@ urlpatterns = [
     path("accounts/<int:pk>/edit/", views.user_update, name="user-update"),
     path("accounts/<int:user_pk>/posts/new/", views.post_create, name="post-create"),
     path("posts/<int:pk>/end/", views.post_end, name="post-end"),
+    path("exports/", views.export_log, name="export-log"),
 ]

@@ -1,11 +1,17 @@
+import datetime
+
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection
 from django.db.models import Count, Prefetch, Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -27,7 +33,7 @@ from network.forms import (
     UserCreateForm,
     UserUpdateForm,
 )
-from network.models import Area, LiaisonGroup, Post, User, current_post_q
+from network.models import Area, ExportLog, LiaisonGroup, Post, User, current_post_q
 from network.scoped import login_only_view, public_view, scoped_view
 from network.tabular import TableError, read_table
 
@@ -365,3 +371,53 @@ def user_import(request):
         "network/user_import.html",
         {"form": form, "result": result, "errors": errors, "columns": operations.USER_COLUMNS},
     )
+
+
+# ---------------------------------------------------------------- the export log
+
+
+_SANE_DATES = [
+    MinValueValidator(datetime.date(1900, 1, 1)),
+    MaxValueValidator(datetime.date(9000, 1, 1)),
+]
+
+
+class ExportLogFilterForm(forms.Form):
+    who = forms.CharField(label=gettext_lazy("Who"), required=False, max_length=50)
+    date_from = forms.DateField(
+        label=gettext_lazy("From"),
+        required=False,
+        validators=_SANE_DATES,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = forms.DateField(
+        label=gettext_lazy("To"),
+        required=False,
+        validators=_SANE_DATES,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+def _day_start(day):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+@scoped_view("network.view_exportlog")
+def export_log(request):
+    """Every export of personal data in the user's area: who, when, what, which filter,
+    how many rows. For district bureau staff."""
+    form = ExportLogFilterForm(request.GET or None)
+    entries = ExportLog.objects.visible_to(request.user).select_related("user", "area")
+    if form.is_bound and form.is_valid():
+        who = form.cleaned_data["who"].strip()
+        if who:
+            entries = entries.filter(
+                Q(user__username__icontains=who) | Q(user__real_name__icontains=who)
+            )
+        if form.cleaned_data["date_from"]:
+            entries = entries.filter(at__gte=_day_start(form.cleaned_data["date_from"]))
+        if form.cleaned_data["date_to"]:
+            next_day = form.cleaned_data["date_to"] + datetime.timedelta(days=1)
+            entries = entries.filter(at__lt=_day_start(next_day))
+    page = Paginator(entries.order_by("-at", "-pk"), 50).get_page(request.GET.get("page"))
+    return render(request, "network/export_log.html", {"form": form, "page": page})

@@ -1,0 +1,521 @@
+"""Registry pages against Django's stock admin, on the same data in the same run.
+
+``python -m bench registry`` measures, on PostgreSQL, the register list (plain, filtered,
+searched by name, pinyin, initials and ID tail, a deep page) and the household page, each
+beside the admin page that answers the same question, and writes the figures to
+docs/performance.md ("Registry pages"). It runs two passes, each in a child process with its
+own database: a small one (1,000 persons) for the query counts and the full size (100,000
+persons) for the counts and the timings. See bench/README.md.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote
+
+from bench import datagen
+
+ROOT = datagen.ROOT
+OUTPUT = ROOT / "docs" / "performance.md"
+SECTION = "## Registry pages"
+DEEP_PAGE = 1500
+COMMUNITY_USER = "pingjianglu"
+BUREAU_USER = "quminzongju"
+SUPERUSER = "admin"
+
+
+@dataclass
+class Page:
+    key: str
+    label: str
+    params: dict = field(default_factory=dict)  # our GET parameters
+    admin_params: dict = field(default_factory=dict)
+    target: float | None = None  # the most our time may be, as a share of the admin's
+    detail: bool = False  # the household page rather than the list
+
+
+def pages(hui_id: int) -> list[Page]:
+    return [
+        Page("list", "List, plain", {}, {}, 0.5),
+        Page(
+            "ethnicity",
+            "List, ethnicity 回族 (03)",
+            {"ethnicity": "03"},
+            {"ethnicity__id__exact": hui_id},
+            0.5,
+        ),
+        Page("name", "Search, name 马晓", {"q": "马晓"}, {"q": "马晓"}, 0.25),
+        Page("pinyin", "Search, pinyin maxiao", {"q": "maxiao"}, {"q": "maxiao"}, 0.25),
+        Page("initials", "Search, initials mxd", {"q": "mxd"}, {"q": "mxd"}, 0.25),
+        Page("id_tail", "Search, ID tail 1234", {"q": "1234"}, {"q": "1234"}, 0.25),
+        Page("deep", f"Deep page ({DEEP_PAGE})", {"page": DEEP_PAGE}, {}, 0.25),
+        Page("household", "Household page (5 members)", detail=True),
+    ]
+
+
+# ---------------------------------------------------------------------------- child: measure
+
+
+def _queries(client, url: str, runs: int = 3) -> dict:
+    """Requests under CaptureQueriesContext: how many queries (the most of ``runs``), the
+    median of their total time, and the slowest query seen."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts, totals, slowest = [], [], None
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        queries = captured.captured_queries
+        counts.append(len(queries))
+        totals.append(sum(float(q["time"]) for q in queries) * 1000)
+        for query in queries:
+            if slowest is None or float(query["time"]) > float(slowest["time"]):
+                slowest = query
+    return {
+        "status": response.status_code,
+        "queries": max(counts),
+        "sql_ms": statistics.median(totals),
+        "slowest": {"sql": slowest["sql"], "ms": float(slowest["time"]) * 1000} if slowest else {},
+    }
+
+
+def measure_urls(clients: dict, urls: dict, *, warmup: int, repeat: int) -> dict:
+    """Warm up, count each page's queries, then time ``repeat`` rounds. The pages of a round
+    are requested one after the other (ours, then the admin's), so that a busy machine slows
+    both alike and the ratio stays fair."""
+    results, times = {}, {who: [] for who in urls}
+    for who, url in urls.items():
+        try:
+            for _ in range(warmup):
+                clients[who].get(url)
+            results[who] = {"url": url, **_queries(clients[who], url)}
+        except Exception as exc:  # a page under construction must not stop the others
+            results[who] = {"url": url, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    working = [who for who in urls if "error" not in results[who]]
+    for _ in range(repeat):
+        for who in working:
+            started = time.perf_counter()
+            clients[who].get(urls[who])
+            times[who].append((time.perf_counter() - started) * 1000)
+    for who in working:
+        results[who]["median_ms"] = statistics.median(times[who])
+        results[who]["min_ms"] = min(times[who])
+    return results
+
+
+def _context_value(response, *names):
+    context = getattr(response, "context", None)
+    if context is None:
+        return None
+    for name in names:
+        try:
+            value = context[name]
+        except KeyError:
+            continue
+        if value is not None:
+            return value
+    return None
+
+
+def _paging(client, url: str) -> tuple[int | None, int | None]:
+    """(rows per page, number of pages) of a list page, read from its template context."""
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    setup_test_environment()  # instruments rendering so response.context is kept (only here)
+    try:
+        response = client.get(url)
+    finally:
+        teardown_test_environment()
+    page = _context_value(response, "page_obj", "page")
+    if page is not None and getattr(page, "paginator", None) is not None:
+        return page.paginator.per_page, page.paginator.num_pages
+    if page is not None and getattr(page, "per_page", None):  # a window that does not count
+        return page.per_page, None
+    changelist = _context_value(response, "cl")
+    if changelist is not None:
+        return changelist.list_per_page, changelist.paginator.num_pages
+    return None, None
+
+
+def _with_query(url: str, params: dict) -> str:
+    from urllib.parse import urlencode
+
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def _explain(sql: str) -> str:
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or not sql.lstrip().upper().startswith("SELECT"):
+        return ""
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def measure(args) -> dict:
+    """Run in a child process: prepare the database, then measure every page."""
+    datagen.setup_django(args.database_url)
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+    from django.urls import NoReverseMatch, reverse
+
+    from network.models import User
+    from residents.models import Ethnicity, Household
+
+    datagen.migrate()
+    generated = datagen.ensure_data(
+        args.database_url,
+        households=args.households,
+        persons=args.persons,
+        seed=args.seed,
+        regenerate=args.regenerate,
+    )
+    households, persons = datagen.register_size()
+    load_before = os.getloadavg()[0]
+    clients = {}
+    for who, username in (("bureau", BUREAU_USER), ("community", COMMUNITY_USER)):
+        clients[who] = Client()
+        clients[who].force_login(User.objects.get(username=username))
+    clients["admin"] = Client()
+    clients["admin"].force_login(User.objects.get(username=SUPERUSER))
+    household = (
+        Household.objects.filter(community__name="平江路社区")
+        .annotate(size=Count("members"))
+        .order_by("-size", "pk")
+        .first()
+    )
+    admin_list = reverse("admin:residents_person_changelist")
+    results = []
+    skipped = []
+    for page in pages(Ethnicity.objects.get(code="03").pk):
+        try:
+            if page.detail:
+                ours = reverse("residents:household-detail", kwargs={"pk": household.pk})
+            else:
+                ours = reverse("residents:person-list")
+        except NoReverseMatch:
+            ours = None
+            skipped.append(page.key)
+        if page.detail:
+            admin_url = reverse("admin:residents_household_change", args=[household.pk])
+        else:
+            admin_url = admin_list
+        row = {"key": page.key, "label": page.label, "target": page.target, "users": {}}
+        urls = {}
+        for who in ("bureau", "community", "admin"):
+            url = admin_url if who == "admin" else ours
+            if url is None:
+                continue
+            params = dict(page.admin_params if who == "admin" else page.params)
+            if page.key == "deep":
+                params = _deep_params(clients, who, ours, admin_list)
+            urls[who] = _with_query(url, params)
+            print(f"  {page.key:<10} {who:<9} {urls[who]}", file=sys.stderr)
+        row["users"] = measure_urls(clients, urls, warmup=args.warmup, repeat=args.repeat)
+        ours_ms = row["users"].get("bureau", {}).get("median_ms")
+        admin_ms = row["users"].get("admin", {}).get("median_ms")
+        row["ratio"] = ours_ms / admin_ms if ours_ms and admin_ms else None
+        if row["ratio"] is not None and page.target is not None and row["ratio"] > page.target:
+            slowest = row["users"]["bureau"].get("slowest") or {}
+            row["explain"] = {
+                "sql": slowest.get("sql", ""),
+                "plan": _explain(slowest.get("sql", "")),
+            }
+        results.append(row)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version" if connection.vendor == "postgresql" else "SELECT 1")
+        version = cursor.fetchone()[0]
+    return {
+        "database": datagen.database_name(args.database_url),
+        "vendor": connection.vendor,
+        "server_version": str(version),
+        "households": households,
+        "persons": persons,
+        "generated_seconds": generated,
+        "warmup": args.warmup,
+        "repeat": args.repeat,
+        "skipped": skipped,
+        "load": [load_before, os.getloadavg()[0]],
+        "pages": results,
+    }
+
+
+def _pages_of(client, url: str) -> tuple[int | None, int | None]:
+    """Rows per page and pages of our list for the client's user; a list that does not count
+    its rows gets its pages from the persons the user sees."""
+    from network.models import User
+    from residents.models import Person
+
+    per_page, num_pages = _paging(client, url)
+    if per_page and num_pages is None:
+        user = client.session.get("_auth_user_id")
+        visible = Person.objects.visible_to(User.objects.get(pk=user)).current()
+        num_pages = max(1, visible.filter(status="active").count() // per_page)
+    return per_page, num_pages
+
+
+def _deep_params(clients, who: str, ours: str | None, admin_list: str) -> dict:
+    """Page 1500 of ours (or the last full page, when there are fewer), and the admin page
+    that shows the same rows (the admin shows 100 a page)."""
+    if who != "admin":
+        _per_page, pages_of_user = _pages_of(clients[who], ours)
+        return {"page": min(DEEP_PAGE, pages_of_user or DEEP_PAGE)}
+    per_page, num_pages = _pages_of(clients["bureau"], ours) if ours else (None, None)
+    admin_per_page, admin_pages = _paging(clients["admin"], admin_list)
+    page = min(DEEP_PAGE, num_pages or DEEP_PAGE)
+    offset = (page - 1) * (per_page or admin_per_page or 100)
+    return {"p": min(offset // (admin_per_page or 100) + 1, admin_pages or 1)}
+
+
+# ---------------------------------------------------------------------------- parent: report
+
+
+def _machine() -> dict:
+    model = ""
+    with open("/proc/cpuinfo", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory = ""
+    with open("/proc/meminfo", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    return {
+        "cores": os.cpu_count(),
+        "memory": memory,
+        "cpu": model or platform.processor(),
+        "python": platform.python_version(),
+    }
+
+
+def _cell(result: dict | None, key: str) -> str:
+    if not result:
+        return "not built"
+    if "error" in result:
+        return "error"
+    if result.get("status") != 200:
+        return f"HTTP {result.get('status')}"
+    if key == "median_ms":
+        return f"{result['median_ms']:.1f} ({result['sql_ms']:.1f})"
+    return str(result[key])
+
+
+def report(small: dict | None, large: dict, *, command: str) -> str:
+    machine = _machine()
+    lines = [
+        SECTION,
+        "",
+        f"Measured {datetime.date.today():%Y-%m-%d} on {machine['cpu']}, {machine['cores']} cores, "
+        f"{machine['memory']} RAM; PostgreSQL {large['server_version']}, Python "
+        f"{machine['python']}, Django test client in-process (no network, DEBUG off, persistent "
+        f"database connection). Each page: {large['warmup']} warm-up requests, then the median "
+        f'of {large["repeat"]}. "Ours" is the register (`residents:person-list`, '
+        f"`residents:household-detail`) for the district bureau user `{BUREAU_USER}` (the whole "
+        f'district) and the community user `{COMMUNITY_USER}` (one community); "admin" is '
+        f"Django's stock changelist or change page for the same question, as a superuser.",
+        "",
+        "```sh",
+        command,
+        "```",
+        "",
+    ]
+    generated = large.get("generated_seconds")
+    lines.append(
+        f"Data: the demo district with {large['households']:,} households and "
+        f"{large['persons']:,} persons (`residents/demo.py`), "
+        + (
+            f"generated in {generated:.0f} s by bulk inserts."
+            if generated is not None
+            else "reused from an earlier run (generation: `--regenerate` to time it)."
+        )
+    )
+    lines.append(
+        "Load average (1 min) when the measurement started and ended: "
+        f"{large['load'][0]:.1f} and {large['load'][1]:.1f} on {machine['cores']} cores."
+    )
+    if large["skipped"]:
+        lines.append(f"Not measured, the URL does not resolve yet: {', '.join(large['skipped'])}.")
+    lines += [
+        "",
+        f"### Time at {large['persons']:,} persons",
+        "",
+        "Median ms of the whole request (in brackets: median ms spent in SQL, of 3 requests).",
+        "",
+        "| page | ours, bureau | ours, community | admin | ours/admin | target | met |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in large["pages"]:
+        users = row["users"]
+        ratio = row.get("ratio")
+        target = row["target"]
+        met = "—" if ratio is None or target is None else ("yes" if ratio <= target else "**no**")
+        lines.append(
+            f"| {row['label']} | {_cell(users.get('bureau'), 'median_ms')} "
+            f"| {_cell(users.get('community'), 'median_ms')} "
+            f"| {_cell(users.get('admin'), 'median_ms')} "
+            f"| {'—' if ratio is None else f'{ratio:.2f}'} "
+            f"| {'—' if target is None else f'≤ {target:g}'} | {met} |"
+        )
+    lines += ["", "### SQL queries per page", ""]
+    sizes = [large] if small is None else [small, large]
+    header = " | ".join(
+        f"{who} {d['persons']:,}"
+        for who in ("ours bureau", "ours community", "admin")
+        for d in sizes
+    )
+    lines += [
+        f"| page | {header} | same at every size |",
+        "|---|" + "---:|" * (3 * len(sizes)) + "---|",
+    ]
+    small_rows = {r["key"]: r for r in small["pages"]} if small else {}
+    for row in large["pages"]:
+        cells, same = [], True
+        for who in ("bureau", "community", "admin"):
+            counts = []
+            for data in sizes:
+                source = row if data is large else small_rows.get(row["key"], {"users": {}})
+                result = source["users"].get(who)
+                cells.append(_cell(result, "queries"))
+                counts.append(result.get("queries") if result else None)
+            if None not in counts and len(set(counts)) > 1:
+                same = False
+        lines.append(f"| {row['label']} | {' | '.join(cells)} | {'yes' if same else '**no**'} |")
+    lines += ["", "URLs requested (at the full size):", ""]
+    for row in large["pages"]:
+        for who, result in row["users"].items():
+            lines.append(f"- {row['label']}, {who}: `{unquote(result['url'])}`")
+    misses = [row for row in large["pages"] if row.get("explain")]
+    for row in misses:
+        bureau = row["users"]["bureau"]
+        where = (
+            " — the time goes to Python (view and templates), not to the database."
+            if bureau["sql_ms"] < bureau["median_ms"] / 4
+            else "."
+        )
+        lines += [
+            "",
+            f"### Missed: {row['label']} (ours/admin {row['ratio']:.2f})",
+            "",
+            f"Bureau user: {bureau['median_ms']:.1f} ms a request, of which "
+            f"{bureau['sql_ms']:.1f} ms in {bureau['queries']} SQL queries{where}",
+            "",
+            "Its slowest query, with `EXPLAIN (ANALYZE, BUFFERS)`:",
+            "",
+            "```sql",
+            row["explain"]["sql"],
+            "```",
+            "",
+            "```",
+            row["explain"]["plan"] or "(no plan)",
+            "```",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str, path: Path = OUTPUT) -> None:
+    """Replace this benchmark's section of docs/performance.md, keeping the others."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n"
+    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(old):
+        new = pattern.sub(lambda _m: text + "\n", old, count=1)
+    else:
+        new = old.rstrip("\n") + "\n\n" + text
+    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def _child(args, url: str, households: int, persons: int) -> dict:
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        out = handle.name
+    command = [
+        sys.executable,
+        "-m",
+        "bench",
+        "registry",
+        "--measure-into",
+        out,
+        "--database-url",
+        url,
+        "--households",
+        str(households),
+        "--persons",
+        str(persons),
+        "--repeat",
+        str(args.repeat),
+        "--warmup",
+        str(args.warmup),
+        "--seed",
+        str(args.seed),
+    ] + (["--regenerate"] if args.regenerate else [])
+    print(f"== {persons:,} persons in {datagen.database_name(url)}", file=sys.stderr)
+    if subprocess.run(command, cwd=ROOT, check=False).returncode != 0:
+        raise SystemExit(f"The measurement at {persons} persons failed.")
+    data = json.loads(Path(out).read_text(encoding="utf-8"))
+    Path(out).unlink()
+    return data
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench registry", description=__doc__)
+    parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--households", type=int, default=40_000)
+    parser.add_argument("--database-url", default=datagen.DEFAULT_URL)
+    parser.add_argument("--small-persons", type=int, default=1_000)
+    parser.add_argument("--small-households", type=int, default=400)
+    parser.add_argument(
+        "--small-database-url",
+        help="database of the small pass (default: the same server, <name>_small)",
+    )
+    parser.add_argument("--no-small", action="store_true", help="skip the small pass")
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=datagen.SEED)
+    parser.add_argument("--regenerate", action="store_true", help="rebuild the data set")
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--no-write", action="store_true", help="print, do not write the docs")
+    parser.add_argument("--measure-into", help=argparse.SUPPRESS)  # the child's JSON file
+    return parser.parse_args(argv)
+
+
+def main(argv) -> int:
+    args = parse(argv)
+    if args.measure_into:
+        data = measure(args)
+        Path(args.measure_into).write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+        return 0
+    small_url = args.small_database_url or datagen.with_database(
+        args.database_url, datagen.database_name(args.database_url) + "_small"
+    )
+    small = None
+    if not args.no_small:
+        datagen.ensure_postgres(small_url)
+        small = _child(args, small_url, args.small_households, args.small_persons)
+    datagen.ensure_postgres(args.database_url)
+    large = _child(args, args.database_url, args.households, args.persons)
+    python = Path(sys.executable)
+    if python.is_relative_to(ROOT):
+        python = python.relative_to(ROOT)
+    command = " ".join(shlex.quote(str(a)) for a in [python, "-m", "bench", "registry", *argv])
+    text = report(small, large, command=command)
+    print(text)
+    if not args.no_write:
+        write_section(text, args.output)
+        print(f"Written to {args.output}", file=sys.stderr)
+    return 0

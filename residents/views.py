@@ -1,0 +1,467 @@
+"""Pages of the register (逐户逐人登记): the list with its search and filters, a household with
+its members and history, entering and editing a household, moving, archiving and restoring,
+the printed register, revealing one ID number, and the export.
+
+Views stay thin: records come through ``visible_to``/``changeable_by``, reading lives in
+``selectors``, writing rules in ``operations``, masking in ``selectors.Presenter``.
+"""
+
+import ipaddress
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from network.access import can_change_area, get_changeable_or_404, get_visible_or_404, scope_for
+from network.exports import client_ip, log_export
+from network.models import Area, AreaLevel
+from network.scoped import scoped_view
+from residents import operations
+from residents.ethnicity import lookup_table
+from residents.exporters import EXPORTERS
+from residents.forms import (
+    HouseholdForm,
+    HouseholdUpdateForm,
+    MoveForm,
+    RegisterFilterForm,
+    person_formset,
+)
+from residents.models import Ethnicity, Household, IdNumberReveal, Person, PersonStatus
+from residents.selectors import (
+    PER_PAGE,
+    Presenter,
+    Viewer,
+    filter_persons,
+    household_history,
+    page_number,
+    page_window,
+    present_persons,
+    register_persons,
+)
+
+EXPORT_CHUNK = 2000
+
+
+# ---------------------------------------------------------------- the list
+
+
+@scoped_view("residents.view_person")
+def person_list(request):
+    viewer = Viewer.of(request.user)
+    form = RegisterFilterForm(request.GET or None, user=request.user, viewer=viewer)
+    number = page_number(request.GET.get("page"))
+    persons = filter_persons(
+        register_persons(request.user), form.filters, viewer, limit=number * PER_PAGE + 1
+    )
+    page = page_window(persons, number)
+    today = timezone.localdate()
+    return render(
+        request,
+        "residents/person_list.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": present_persons(page.rows, viewer, today),
+            "viewer": viewer,
+            "filtered": any(v for k, v in form.filters.items() if k != "status"),
+        },
+    )
+
+
+@scoped_view("residents.view_person", "residents.export_households")
+def person_export(request):
+    """The list as a file, same filters and masking as the page; every export is logged."""
+    exporter_class = EXPORTERS.get(request.GET.get("format", "xlsx"))
+    if exporter_class is None:
+        messages.error(request, _("Choose Excel (xlsx) or csv for the export."))
+        return redirect("residents:person-list")
+    viewer = Viewer.of(request.user)
+    form = RegisterFilterForm(request.GET, user=request.user, viewer=viewer)
+    filters = form.filters
+    persons = filter_persons(register_persons(request.user), filters, viewer)
+    exporter = exporter_class(viewer=viewer, today=timezone.localdate())
+    content = exporter.export(persons.iterator(chunk_size=EXPORT_CHUNK))
+    area = filters.get("community") or _scope_area(request.user)
+    log_export(
+        request=request,
+        exporter=exporter.identifier,
+        label=f"{exporter.label} · {area.name}" if area else str(exporter.label),
+        file_format=exporter.file_format,
+        row_count=exporter.row_count,
+        filters=form.logged_filters(),
+        area=area,
+    )
+    return FileResponse(
+        content,
+        as_attachment=True,
+        filename=exporter.filename(),
+        content_type=exporter.content_type,
+    )
+
+
+def _scope_area(user):
+    """The one area a user's scope covers, for the export log (None with several)."""
+    paths = scope_for(user).visible_paths
+    if len(paths) != 1:
+        return None
+    return Area.objects.filter(pk=int(paths[0].strip("/").split("/")[-1])).first()
+
+
+# ---------------------------------------------------------------- one household
+
+
+@scoped_view("residents.view_household")
+def household_detail(request, pk):
+    viewer = Viewer.of(request.user)
+    households = Household.objects.select_related("community")
+    if not viewer.staff:
+        households = households.current()  # archived records are for staff only
+    household = get_visible_or_404(households, request.user, pk=pk)
+    members = household.members.select_related("ethnicity", "community")
+    if not viewer.staff:
+        members = members.filter(archived_at__isnull=True)
+    today = timezone.localdate()
+    can_change = (
+        viewer.staff
+        and request.user.has_perm("residents.change_person")
+        and can_change_area(request.user, household.community)
+    )
+    return render(
+        request,
+        "residents/household_detail.html",
+        {
+            "household": household,
+            "ancestors": household.community.ancestors(),
+            "members": present_persons(members, viewer, today),
+            "hardship": household.hardship_labels if viewer.sensitive else [],
+            "honours": household.honours.all(),
+            "history": household_history(household),
+            "viewer": viewer,
+            "can_change": can_change,
+            "move_form": (
+                MoveForm(user=request.user, household=household)
+                if can_change and not household.is_archived
+                else None
+            ),
+        },
+    )
+
+
+def _ethnicity_table():
+    return lookup_table(Ethnicity.objects.all())
+
+
+def _edit_page(request, *, household, form, formset, title):
+    return render(
+        request,
+        "residents/household_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "household": household,
+            "title": title,
+            "ethnic_groups": Ethnicity.objects.values_list("name", flat=True),
+        },
+    )
+
+
+def _save_household(request, form, formset):
+    """Save a household and its members in one transaction; False if the database refused
+    (two people saving the same ID number at the same moment)."""
+    try:
+        with transaction.atomic():
+            household = form.save()
+            formset.instance = household
+            formset.save()
+    except IntegrityError:
+        messages.error(
+            request,
+            _(
+                "Nothing was saved: an ID number or household number was entered elsewhere "
+                "at the same moment. Check and save again."
+            ),
+        )
+        return None
+    for warning in formset.id_warnings:
+        messages.warning(request, warning)
+    return household
+
+
+@scoped_view("residents.add_household", "residents.add_person", "residents.view_sensitive")
+@require_http_methods(["GET", "POST"])
+def household_create(request):
+    viewer = Viewer.of(request.user)
+    initial = {}
+    communities = Area.objects.changeable_by(request.user).filter(level=AreaLevel.COMMUNITY)
+    wanted = request.GET.get("community", "")
+    if wanted.isdigit() and communities.filter(pk=wanted).exists():
+        initial["community"] = int(wanted)
+    form = HouseholdForm(
+        request.POST or None, user=request.user, prefix="household", initial=initial
+    )
+    formset = person_formset(extra=3, min_num=1)(
+        request.POST or None,
+        instance=Household(),
+        prefix="members",
+        form_kwargs={
+            "user": request.user,
+            "viewer": viewer,
+            "ethnicity_table": _ethnicity_table(),
+        },
+    )
+    if request.method == "POST":
+        valid = form.is_valid()
+        valid = formset.is_valid() and valid
+        if valid:
+            household = _save_household(request, form, formset)
+            if household is not None:
+                messages.success(request, _("Household %(a)s entered.") % {"a": household.address})
+                return redirect("residents:household-detail", pk=household.pk)
+        else:
+            messages.error(request, _("Nothing was saved: correct the fields marked below."))
+    return _edit_page(request, household=None, form=form, formset=formset, title=_("New household"))
+
+
+@scoped_view(
+    "residents.change_household",
+    "residents.change_person",
+    "residents.add_person",
+    "residents.view_sensitive",
+)
+@require_http_methods(["GET", "POST"])
+def household_update(request, pk):
+    viewer = Viewer.of(request.user)
+    household = get_changeable_or_404(
+        Household.objects.current().select_related("community"), request.user, pk=pk
+    )
+    form = HouseholdUpdateForm(
+        request.POST or None, instance=household, user=request.user, prefix="household"
+    )
+    formset = person_formset(extra=2)(
+        request.POST or None,
+        instance=household,
+        queryset=household.members.current().select_related("ethnicity"),
+        prefix="members",
+        form_kwargs={
+            "user": request.user,
+            "viewer": viewer,
+            "ethnicity_table": _ethnicity_table(),
+        },
+    )
+    if request.method == "POST":
+        valid = form.is_valid()
+        valid = formset.is_valid() and valid
+        if valid:
+            if _save_household(request, form, formset) is not None:
+                messages.success(request, _("Household %(a)s saved.") % {"a": household.address})
+                return redirect("residents:household-detail", pk=household.pk)
+        else:
+            messages.error(request, _("Nothing was saved: correct the fields marked below."))
+    return _edit_page(
+        request,
+        household=household,
+        form=form,
+        formset=formset,
+        title=_("Edit household %(a)s") % {"a": household.address},
+    )
+
+
+# ---------------------------------------------------------------- moving and archiving
+
+
+def _refused(request, exc: ValidationError):
+    messages.error(request, " ".join(exc.messages))
+
+
+@scoped_view("residents.change_household", "residents.change_person")
+@require_POST
+def household_move(request, pk):
+    household = get_changeable_or_404(
+        Household.objects.select_related("community"), request.user, pk=pk
+    )
+    form = MoveForm(request.POST, user=request.user, household=household)
+    if household.is_archived:
+        messages.error(request, _("Restore the household before moving it."))
+    elif not form.is_valid():
+        messages.error(request, _("Choose one of the communities you manage to move it to."))
+    else:
+        target = form.cleaned_data["community"]
+        try:
+            operations.household_move(by=request.user, household=household, community=target)
+        except ValidationError as exc:
+            _refused(request, exc)
+        else:
+            messages.success(request, _("Household moved to %(c)s.") % {"c": target.name})
+    return redirect("residents:household-detail", pk=household.pk)
+
+
+@scoped_view("residents.change_household", "residents.change_person")
+@require_POST
+def household_archive(request, pk):
+    household = get_changeable_or_404(
+        Household.objects.select_related("community"), request.user, pk=pk
+    )
+    if household.is_archived:
+        messages.info(request, _("This household is already archived."))
+    else:
+        try:
+            operations.household_archive(by=request.user, household=household)
+        except ValidationError as exc:
+            _refused(request, exc)
+        else:
+            messages.success(request, _("Household archived; it can be restored at any time."))
+    return redirect("residents:household-detail", pk=household.pk)
+
+
+@scoped_view("residents.change_household", "residents.change_person")
+@require_POST
+def household_restore(request, pk):
+    household = get_changeable_or_404(
+        Household.objects.select_related("community"), request.user, pk=pk
+    )
+    if not household.is_archived:
+        messages.info(request, _("This household is not archived."))
+    else:
+        try:
+            operations.household_restore(by=request.user, household=household)
+        except ValidationError as exc:
+            _refused(request, exc)
+        else:
+            messages.success(request, _("Household restored."))
+    return redirect("residents:household-detail", pk=household.pk)
+
+
+@scoped_view("residents.change_person")
+@require_POST
+def person_archive(request, pk):
+    person = get_changeable_or_404(Person.objects.select_related("community"), request.user, pk=pk)
+    if person.is_archived:
+        messages.info(request, _("%(name)s is already archived.") % {"name": person.name})
+    else:
+        try:
+            operations.person_archive(by=request.user, person=person)
+        except ValidationError as exc:
+            _refused(request, exc)
+        else:
+            messages.success(request, _("%(name)s archived.") % {"name": person.name})
+    return redirect("residents:household-detail", pk=person.household_id)
+
+
+@scoped_view("residents.change_person")
+@require_POST
+def person_restore(request, pk):
+    person = get_changeable_or_404(
+        Person.objects.select_related("community", "household"), request.user, pk=pk
+    )
+    if not person.is_archived:
+        messages.info(request, _("%(name)s is not archived.") % {"name": person.name})
+    elif person.household.is_archived:
+        messages.error(request, _("Restore the household first; its members come back with it."))
+    else:
+        try:
+            operations.person_restore(by=request.user, person=person)
+        except ValidationError:
+            messages.error(
+                request,
+                _(
+                    "%(name)s cannot be restored: another active person in the register has "
+                    "the same ID number."
+                )
+                % {"name": person.name},
+            )
+        else:
+            messages.success(request, _("%(name)s restored.") % {"name": person.name})
+    return redirect("residents:household-detail", pk=person.household_id)
+
+
+# ---------------------------------------------------------------- one full ID number
+
+
+def _valid_ip(request) -> str | None:
+    address = client_ip(request)
+    try:
+        return str(ipaddress.ip_address(address)) if address else None
+    except ValueError:
+        return None
+
+
+@scoped_view("residents.view_person", "residents.view_full_id_number")
+@require_POST
+@never_cache
+def person_reveal_id(request, pk):
+    """Show one full ID number, and log who looked at it, when and from where."""
+    person = get_visible_or_404(Person, request.user, pk=pk)
+    if person.id_number:
+        IdNumberReveal.objects.create(
+            person=person, user=request.user, ip_address=_valid_ip(request)
+        )
+    if request.headers.get("HX-Request"):
+        return render(request, "residents/_id_number_revealed.html", {"person": person})
+    if person.id_number:
+        messages.info(
+            request,
+            _("ID number of %(name)s: %(number)s")
+            % {"name": person.name, "number": person.id_number},
+        )
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = reverse("residents:household-detail", args=[person.household_id])
+    return redirect(back)
+
+
+# ---------------------------------------------------------------- the printed register
+
+
+@scoped_view("residents.view_person")
+def register_print(request):
+    """One community's register on A4 landscape, grouped by household, as the office files
+    it: the sub-district and community in the title, the date, masked per role."""
+    viewer = Viewer.of(request.user)
+    communities = (
+        Area.objects.visible_to(request.user).filter(level=AreaLevel.COMMUNITY).order_by("path")
+    )
+    wanted = request.GET.get("community", "")
+    community = communities.filter(pk=wanted).first() if wanted.isdigit() else None
+    if community is None:
+        return render(request, "residents/register_print_choose.html", {"communities": communities})
+    today = timezone.localdate()
+    households = (
+        Household.objects.visible_to(request.user)
+        .current()
+        .filter(community=community)
+        .order_by("ledger_number", "address", "pk")
+    )
+    persons = (
+        Person.objects.visible_to(request.user)
+        .current()
+        .filter(
+            community=community, status=PersonStatus.ACTIVE, household__archived_at__isnull=True
+        )
+        .select_related("household", "community", "ethnicity")
+        .order_by("household_id", "pk")
+    )
+    presenter = Presenter(viewer, today)
+    rows_by_household: dict[int, list] = {}
+    for person in persons:
+        rows_by_household.setdefault(person.household_id, []).append(presenter.row(person))
+    groups = [(h, rows_by_household[h.pk]) for h in households if h.pk in rows_by_household]
+    return render(
+        request,
+        "residents/register_print.html",
+        {
+            "community": community,
+            "subdistrict": community.subdistrict(),
+            "groups": groups,
+            "person_count": sum(len(rows) for _h, rows in groups),
+            "today": today,
+            "viewer": viewer,
+        },
+    )
