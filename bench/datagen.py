@@ -138,12 +138,13 @@ def ensure_data(
     if register_size() != (0, 0):
         _wipe_register(url)
     started = time.perf_counter()
-    out = OutputWrapper(io.StringIO())
+    buffer = io.StringIO()
+    out = OutputWrapper(buffer)  # adds the line ends the demo builders leave out
     network_demo.build(seed=seed, stdout=out)
     residents_demo.build(seed=seed, stdout=out, households=households, persons=persons)
     seconds = time.perf_counter() - started
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")  # fresh statistics, as a server would have
-    print(out._out.getvalue().strip(), f"({seconds:.1f} s)", file=sys.stderr)
+    print(buffer.getvalue().strip(), f"({seconds:.1f} s)", file=sys.stderr)
     return seconds
