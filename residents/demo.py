@@ -6,12 +6,13 @@ Uyghur …; mixed households have Han spouses; a few per cent are dibao househol
 households hold residence permits, some expiring soon; a few per cent of households are
 民族团结文明家庭.
 
-Deterministic for a seed (one ``random.Random(seed)``; birth dates are absolute, only the
-residence-permit expiry dates are counted from today so that "expiring soon" stays true).
+Deterministic for a seed on a given day (one ``random.Random(seed)``, never the global random
+or the clock's time): birth dates are absolute, while moving dates and residence-permit expiry
+dates are counted from today so that "expiring soon" stays true whenever the demo is built.
 Idempotent like the district: if the demo district has households already, nothing is added.
 
 Rows are written with ``bulk_create`` in batches so that ``--households 40000`` (about 100,000
-persons) takes seconds, not minutes. ``bulk_create`` bypasses ``Person.save``, so the copied
+persons) takes well under a minute. ``bulk_create`` bypasses ``Person.save``, so the copied
 community, pinyin, initials and reversed ID number are set here, and no history rows are
 written: demo data has no past worth auditing.
 """
@@ -23,6 +24,7 @@ import random
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from network.models import Area, AreaLevel
 from residents.id_numbers import check_digit
@@ -238,7 +240,7 @@ def build(*, seed: int, stdout, households=None, persons=None, today=None, **_op
         )
         if not communities:
             return []
-        builder = _Builder(random.Random(seed), today or datetime.date.today(), district)
+        builder = _Builder(random.Random(seed), today or timezone.localdate())
         count = DEFAULT_HOUSEHOLDS if households is None else households
         made_households, made_persons = builder.build(communities, count, persons)
     stdout.write(f"Registered {made_households} demo households, {made_persons} persons.")
@@ -282,10 +284,9 @@ def _in_use(code: str, year: int) -> bool:
 
 
 class _Builder:
-    def __init__(self, rng: random.Random, today: datetime.date, district: Area):
+    def __init__(self, rng: random.Random, today: datetime.date):
         self.rng = rng
         self.today = today
-        self.district = district
         self.ethnicities = Ethnicity.objects.in_bulk(field_name="code")
         self.ethnic_keys, self.ethnic_cum = _weighted_table(ETHNIC_WEIGHTS)
         self.used_ids = set(

@@ -9,6 +9,7 @@ region codes missing from its bundled list; here an unknown region is only a war
 """
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -93,14 +94,14 @@ def parse_id_number(raw) -> IdNumber:
     return IdNumber(number=number, birth_date=born, sex=sex, warnings=warnings)
 
 
+@functools.lru_cache(maxsize=4096)
 def _known_region(code: str) -> bool:
-    from stdnum.cn import ric
+    """Whether the county code appears in python-stdnum's list of GB/T 2260 codes, past or
+    present. Its validity years are ignored: a number is issued where a person registers,
+    which may be long after birth (姑苏区 320508 exists only since 2012)."""
+    from stdnum import numdb
 
-    try:
-        ric.validate(code + "19800101" + "001" + check_digit(code + "19800101001"))
-    except Exception:  # stdnum raises InvalidComponent for regions it does not list
-        return False
-    return True
+    return any("county" in props for _part, props in numdb.get("cn/loc").info(code))
 
 
 def mask_id_number(number: str) -> str:
