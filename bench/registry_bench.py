@@ -59,7 +59,7 @@ def pages(hui_id: int) -> list[Page]:
         Page("pinyin", "Search, pinyin maxiao", {"q": "maxiao"}, {"q": "maxiao"}, 0.25),
         Page("initials", "Search, initials mxd", {"q": "mxd"}, {"q": "mxd"}, 0.25),
         Page("id_tail", "Search, ID tail 1234", {"q": "1234"}, {"q": "1234"}, 0.25),
-        Page("deep", f"Deep page ({DEEP_PAGE})", {"page": DEEP_PAGE}, {}, 0.25),
+        Page("deep", f"Deep page ({DEEP_PAGE}, by cursor)", {"page": DEEP_PAGE}, {}, 0.25),
         Page("household", "Household page (5 members)", detail=True),
     ]
 
@@ -272,13 +272,32 @@ def _deep_params(clients, who: str, ours: str | None, admin_list: str) -> dict:
     """Page 1500 of ours (or the last full page, when there are fewer), and the admin page
     that shows the same rows (the admin shows 100 a page)."""
     if who != "admin":
-        _per_page, pages_of_user = _pages_of(clients[who], ours)
-        return {"page": min(DEEP_PAGE, pages_of_user or DEEP_PAGE)}
+        per_page, pages_of_user = _pages_of(clients[who], ours)
+        page = min(DEEP_PAGE, pages_of_user or DEEP_PAGE)
+        if page <= 1:
+            return {"page": 1}
+        return {"page": page, "after": _cursor_before(clients[who], page, per_page or 50)}
     per_page, num_pages = _pages_of(clients["bureau"], ours) if ours else (None, None)
     admin_per_page, admin_pages = _paging(clients["admin"], admin_list)
     page = min(DEEP_PAGE, num_pages or DEEP_PAGE)
     offset = (page - 1) * (per_page or admin_per_page or 100)
     return {"p": min(offset // (admin_per_page or 100) + 1, admin_pages or 1)}
+
+
+def _cursor_before(client, page: int, per_page: int) -> str:
+    """The cursor the register's "next" link carries to reach ``page``: the last row of the
+    page before it (found here untimed, as a user reaches it by paging)."""
+    from network.models import User
+    from residents.models import Person
+
+    user = User.objects.get(pk=client.session.get("_auth_user_id"))
+    last = (
+        Person.objects.visible_to(user)
+        .filter(status="active", archived_at__isnull=True, household__archived_at__isnull=True)
+        .order_by("household_id", "id")
+        .values_list("household_id", "id")[(page - 1) * per_page - 1]
+    )
+    return f"{last[0]}.{last[1]}"
 
 
 # ---------------------------------------------------------------------------- parent: report

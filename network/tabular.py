@@ -69,7 +69,10 @@ def _read_csv(data: bytes):
             continue
     else:  # pragma: no cover - gb18030 decodes almost anything
         raise TableError(_("The csv file is neither UTF-8 nor GB18030 text."))
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:  # e.g. a cell longer than the csv module accepts
+        raise TableError(_("The csv file cannot be read: %(why)s") % {"why": exc}) from exc
     if not rows:
         raise TableError(_("The file is empty."))
     return [_clean(h) for h in rows[0]], rows[1:]

@@ -57,7 +57,9 @@ class PersonAdmin(NoDeleteAdmin):
     search_fields = ["name", "name_pinyin", "name_initials", "id_number"]
     list_select_related = ["ethnicity", "household", "community"]
     autocomplete_fields = ["household"]
-    readonly_fields = ["community"]
+    # Full ID numbers are revealed one at a time in the app, where each reveal is logged.
+    exclude = ["id_number"]
+    readonly_fields = ["community", "masked_id_number"]
 
 
 @admin.register(Honour)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from network.models import Area
 from residents.models import DibaoStandard, Household, HouseholdStatus, Person, PersonStatus
+from residents.typed_input import without_control_characters
 
 CENT = Decimal("0.01")
 HAN = "01"
@@ -186,7 +187,10 @@ FORMULA_START = ("=", "+", "-", "@")
 
 
 def _put(sheet, row: int, column: int, value):
-    """Write a cell; text that Excel would run as a formula stays text."""
+    """Write a cell; text that Excel would run as a formula stays text, and control
+    characters (which an xlsx cannot hold) are dropped first."""
+    if isinstance(value, str):
+        value = without_control_characters(value)
     cell = sheet.cell(row=row, column=column, value=value)
     if isinstance(value, str) and value.startswith(FORMULA_START):
         cell.data_type = "s"

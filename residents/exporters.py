@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from residents.selectors import PersonRow, Presenter, Viewer
+from residents.typed_input import without_control_characters
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SPOOL_LIMIT = 8 * 1024 * 1024  # bytes kept in memory before the file goes to disk
@@ -80,10 +81,14 @@ class RegisterExporter:
         self.archived_label = _("archived")
         self.row_count = 0
 
-    def rows(self, persons: Iterable) -> Iterable[list]:
+    def rows(self, persons: Iterable, clean=None) -> Iterable[list]:
+        """The cells of each person, made safe; ``clean`` (applied first, so it cannot
+        uncover a formula) adapts text to what the file can hold."""
         for person in persons:
             self.row_count += 1
             cells = register_cells(self.presenter.row(person), self.archived_label)
+            if clean is not None:
+                cells = [clean(c) for c in cells]
             yield [safe_cell(c) for c in cells]
 
     def filename(self) -> str:
@@ -129,16 +134,15 @@ class RegisterXlsxExporter(RegisterExporter):
 
     def write(self, persons, out):
         from openpyxl import Workbook
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
         def legal(value):  # control characters from old ledgers would make openpyxl fail
-            return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+            return without_control_characters(value) if isinstance(value, str) else value
 
         book = Workbook(write_only=True)
         sheet = book.create_sheet(title=str(_("Register"))[:31])
         sheet.append([safe_cell(h) for h in register_header()])
-        for cells in self.rows(persons):
-            sheet.append([legal(c) for c in cells])
+        for cells in self.rows(persons, clean=legal):
+            sheet.append(cells)
         book.save(out)
 
 

@@ -2,7 +2,10 @@
 and moving a household."""
 
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.forms.models import BaseInlineFormSet, inlineformset_factory
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from network.models import Area, AreaLevel
@@ -18,6 +21,7 @@ from residents.models import (
     Sex,
 )
 from residents.selectors import AGE_BAND_LABELS, ANY_STATUS, HONOUR_FILTERS
+from residents.typed_input import is_possible_birth_date, pinyin_fits
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -96,6 +100,48 @@ class RegisterFilterForm(forms.Form):
             del self.fields["hardship"]
         if not viewer.staff:
             del self.fields["archived"]
+        # Drawn by a plain loop in the template, not crispy: on the register's hot path the
+        # crispy field templates cost more than the page's SQL (docs/performance.md).
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select")
+
+    def rendered_filters(self) -> list[tuple]:
+        """(bound field, HTML) for each filter but the search box. The options are joined in
+        Python: Django renders a template per option, which on the register's hot path cost
+        more than all of the page's SQL (docs/performance.md)."""
+        rendered = []
+        for bound in self:
+            if bound.name == "q":
+                continue
+            if isinstance(bound.field.widget, forms.CheckboxInput):
+                html = format_html(
+                    '<input type="checkbox" name="{}" id="{}" class="form-check-input"{}>',
+                    bound.html_name,
+                    bound.id_for_label,
+                    mark_safe(" checked") if bound.value() else "",
+                )
+            else:
+                current = "" if bound.value() is None else str(bound.value())
+                options = format_html_join(
+                    "",
+                    '<option value="{}"{}>{}</option>',
+                    (
+                        (str(value), mark_safe(" selected") if str(value) == current else "", label)
+                        for value, label in bound.field.choices
+                    ),
+                )
+                html = format_html(
+                    '<select name="{}" id="{}" class="form-select">{}</select>',
+                    bound.html_name,
+                    bound.id_for_label,
+                    options,
+                )
+            rendered.append((bound, html))
+        return rendered
 
     @property
     def filters(self) -> dict:
@@ -117,6 +163,9 @@ class RegisterFilterForm(forms.Form):
 
 
 # ---------------------------------------------------------------- household and members
+
+MAX_DIBAO_PERSONS = 99
+NAME_TOO_LONG = _("This name is too long to be stored with its pinyin; shorten it.")
 
 HOUSEHOLD_FIELDS = [
     "community",
@@ -153,6 +202,11 @@ class HouseholdForm(forms.ModelForm):
             self.fields["community"].queryset = Area.objects.changeable_by(user).filter(
                 level=AreaLevel.COMMUNITY, is_active=True
             )
+        # The column is a small integer: PostgreSQL refuses more than 32767, SQLite stores
+        # anything. Refuse what no household holds, the same on both.
+        covered = self.fields["dibao_persons"]
+        covered.validators.append(MaxValueValidator(MAX_DIBAO_PERSONS))
+        covered.widget.attrs["max"] = MAX_DIBAO_PERSONS
 
     def clean(self):
         data = super().clean()
@@ -246,6 +300,21 @@ class PersonForm(forms.ModelForm):
                 # The form never carries a full number the user may not see; the masked
                 # value sent back unchanged keeps the stored number.
                 self.initial["id_number"] = mask_id_number(self.instance.id_number)
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if not pinyin_fits(name):
+            raise forms.ValidationError(NAME_TOO_LONG)
+        return name
+
+    def clean_birth_date(self):
+        born = self.cleaned_data.get("birth_date")
+        if born and not is_possible_birth_date(born):
+            raise forms.ValidationError(
+                _("%(value)s is not a possible birth date: it lies between 1890 and today.")
+                % {"value": born.isoformat()}
+            )
+        return born
 
     def clean_ethnicity(self):
         try:
@@ -355,7 +424,10 @@ class BasePersonFormSet(BaseInlineFormSet):
         return [w for form in self.forms for w in getattr(form, "id_warnings", [])]
 
 
-def person_formset(*, extra: int, min_num: int = 0):
+def person_formset(*, extra: int, max_forms: int, min_num: int = 0):
+    """``max_forms``: the member cards the page shows. A post claiming more is refused, and
+    never more cards than that are built (Django's default builds up to 2,000 for a post
+    that claims millions, which takes a minute to render)."""
     return inlineformset_factory(
         Household,
         Person,
@@ -365,6 +437,8 @@ def person_formset(*, extra: int, min_num: int = 0):
         extra=extra,
         min_num=min_num,
         validate_min=bool(min_num),
+        max_num=max_forms,
+        absolute_max=max_forms,
         can_delete=False,
     )
 

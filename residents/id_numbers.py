@@ -64,14 +64,14 @@ def parse_id_number(raw) -> IdNumber:
     """Check and normalise an ID number; raise IdNumberError with the reason if it is wrong."""
     number = normalise_id_number(raw)
     warnings: list[str] = []
-    if re.fullmatch(r"\d{15}", number):
+    if re.fullmatch(r"[0-9]{15}", number):
         born = _birth_date("19" + number[6:12])
         first17 = number[:6] + "19" + number[6:]
         number = first17 + check_digit(first17)
         warnings.append(
             _("A 15-digit number was converted to the 18-digit form %(n)s.") % {"n": number}
         )
-    elif not re.fullmatch(r"\d{17}[\dX]", number):
+    elif not re.fullmatch(r"[0-9]{17}[0-9X]", number):
         raise IdNumberError(
             _("An ID number has 18 characters: 17 digits and a digit or X at the end (got %(n)d).")
             % {"n": len(number)}

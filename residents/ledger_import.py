@@ -13,6 +13,7 @@ record they take the model's default.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import re
@@ -43,6 +44,7 @@ from residents.models import (
     Sex,
 )
 from residents.names import initials_of, pinyin_of
+from residents.typed_input import is_possible_birth_date, pinyin_fits, without_control_characters
 
 IMPORT_PERMISSION = "residents.import_households"
 BATCH_SIZE = 500
@@ -475,10 +477,30 @@ class LedgerRefused(Exception):
 # ---------------------------------------------------------------- reading the file
 
 
-def read_ledger(data: bytes, filename: str):
+def read_ledger(data: bytes, filename: str, max_rows: int | None = None):
     """The data rows with canonical headers, and the names of columns that were ignored.
-    Raises TableError when the file as a whole cannot be used."""
-    rows = read_table(data, filename, [])
+    Raises TableError when the file as a whole cannot be used, or holds more than
+    ``max_rows`` rows. Control characters (stray ones from old ledgers, or NUL, which
+    PostgreSQL cannot store) are dropped from every cell."""
+    try:
+        rows = read_table(data, filename, [])
+    except csv.Error as exc:
+        raise TableError(
+            _(
+                "The csv file cannot be read: a cell is longer than 100,000 characters, or a "
+                "quotation mark is not closed."
+            )
+        ) from exc
+    if max_rows is not None and len(rows) > max_rows:
+        raise TableError(
+            _("The file has %(n)d rows; split it into files of at most %(max)d rows.")
+            % {"n": len(rows), "max": max_rows}
+        )
+    for row in rows:
+        row.values = {
+            without_control_characters(h): without_control_characters(v)
+            for h, v in row.values.items()
+        }
     seen_headers: dict[str, None] = {}
     for row in rows:
         for header in row.values:
@@ -784,6 +806,9 @@ def _person_values(values, report: RowReport, ethnicities) -> dict:
         report.error(_("%(column)s is required.") % {"column": "姓名"})
     elif len(name) > 50:
         report.error(_("%(column)s is longer than %(max)d characters.") % _c("姓名", 50))
+    elif not pinyin_fits(name):
+        message = _("This name is too long to be stored with its pinyin; shorten it.")
+        report.error(f"姓名: {message}")
     else:
         parsed["name"] = name
 
@@ -814,6 +839,10 @@ def _person_values(values, report: RowReport, ethnicities) -> dict:
         birth = parse_date(birth_text)
         if birth is None:
             report.error(_not_a_date("出生日期", birth_text))
+        elif not is_possible_birth_date(birth):
+            message = _("%(value)s is not a possible birth date: it lies between 1890 and today.")
+            report.error(f"出生日期: {message % {'value': birth_text}}")
+            birth = None
 
     text = values.get("身份证号", "")
     if text:
@@ -1154,7 +1183,13 @@ def write_ledger(plan: LedgerPlan, *, by, reason: str) -> LedgerPlan:
 
 
 def import_ledger(
-    data: bytes, filename: str, *, by, dry_run: bool = False, expected: str | None = None
+    data: bytes,
+    filename: str,
+    *,
+    by,
+    dry_run: bool = False,
+    expected: str | None = None,
+    max_rows: int | None = None,
 ) -> LedgerPlan:
     """Read, validate and (unless ``dry_run``) write a ledger file: all rows or none.
 
@@ -1164,7 +1199,7 @@ def import_ledger(
     plan is returned for another look (``plan.written`` is False).
     Raises TableError for an unreadable file and LedgerRefused when any row is refused.
     """
-    rows, ignored = read_ledger(data, filename)
+    rows, ignored = read_ledger(data, filename, max_rows)
     if dry_run:
         plan = plan_ledger(rows, by=by, ignored_columns=ignored)
         if not plan.ok:

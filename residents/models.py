@@ -338,6 +338,14 @@ class Person(models.Model):
         indexes = [
             models.Index(fields=["community", "archived_at", "id"], name="person_list_idx"),
             models.Index(fields=["ethnicity", "community"], name="person_ethnicity_idx"),
+            # The register's order (household, id) over current persons; on PostgreSQL it
+            # also carries the community, so a page is found without visiting the table.
+            models.Index(
+                fields=["household", "id"],
+                include=["community"],
+                condition=Q(archived_at__isnull=True, status="active"),
+                name="person_current_order_idx",
+            ),
         ]
         permissions = [
             ("view_full_id_number", _("Can reveal full ID numbers")),
@@ -352,8 +360,8 @@ class Person(models.Model):
 
         self.community_id = self.household.community_id
         self.name = self.name.strip()
-        self.name_pinyin = pinyin_of(self.name)
-        self.name_initials = initials_of(self.name)
+        self.name_pinyin = pinyin_of(self.name)[:200]
+        self.name_initials = initials_of(self.name)[:50]
         self.id_number_reversed = self.id_number[::-1]
         super().save(*args, **kwargs)
 

@@ -61,6 +61,10 @@ def household_move(*, by, household: Household, community: Area) -> Household:
                 "another sub-district instead."
             )
         )
+    if household.community.subdistrict() != community.subdistrict():
+        raise ValidationError(
+            _("This community is in another sub-district: hand the household over instead.")
+        )
     old = household.community
     with transaction.atomic():
         household.community = community

@@ -6,6 +6,7 @@ import datetime
 from django.utils import timezone
 
 from residents.models import Person, PersonStatus
+from residents.typed_input import whole_number
 
 DEFAULT_DAYS = 60
 MAX_DAYS = 3660
@@ -13,10 +14,10 @@ MAX_DAYS = 3660
 
 def parse_days(text) -> int | None:
     """The ``?days=`` window: a whole number of days from 0 to ten years, or None."""
-    text = str(text or "").strip()
-    if not text.isdigit() or int(text) > MAX_DAYS:
+    days = whole_number(text)
+    if days is None or not 0 <= days <= MAX_DAYS:
         return None
-    return int(text)
+    return days
 
 
 def expiring_permits(user, days: int, today: datetime.date | None = None):

@@ -27,6 +27,7 @@ from residents.models import (
     Relation,
     Sex,
 )
+from residents.typed_input import whole_number
 
 MASK = "—"
 PER_PAGE = 50
@@ -353,15 +354,19 @@ def filter_persons(
 @dataclass
 class PageWindow:
     """One page of a list without counting the whole table: fetch one row more than shown
-    to know whether another page follows."""
+    to know whether another page follows. Next and previous continue from the edge row of
+    this page (keyset), so a page deep in the register costs what the first one does."""
 
     number: int
     rows: list
     has_next: bool
     per_page: int = PER_PAGE
+    has_previous_rows: bool | None = None
 
     @property
     def has_previous(self) -> bool:
+        if self.has_previous_rows is not None:
+            return self.has_previous_rows and self.number > 1
         return self.number > 1
 
     @property
@@ -380,16 +385,77 @@ class PageWindow:
     def end_index(self) -> int:
         return (self.number - 1) * self.per_page + len(self.rows)
 
+    @property
+    def next_cursor(self) -> str:
+        return cursor_of(self.rows[-1]) if self.rows else ""
+
+    @property
+    def previous_cursor(self) -> str:
+        return cursor_of(self.rows[0]) if self.rows else ""
+
+
+def cursor_of(person) -> str:
+    return f"{person.household_id}.{person.pk}"
+
+
+_CURSOR = re.compile(r"(\d{1,18})\.(\d{1,18})")
+
+
+def parse_cursor(raw) -> tuple[int, int] | None:
+    """A cursor from the URL (``household_id.person_id``), or None for anything else."""
+    match = _CURSOR.fullmatch(str(raw or ""))
+    if not match:
+        return None
+    household_id, person_id = int(match[1]), int(match[2])
+    if household_id > 2**62 or person_id > 2**62:
+        return None
+    return household_id, person_id
+
 
 def page_number(raw) -> int:
-    text = str(raw or "").strip()
-    if not text.isdigit():
-        return 1
-    return min(max(int(text), 1), MAX_PAGE)
+    number = whole_number(raw)
+    return 1 if number is None else min(max(number, 1), MAX_PAGE)
 
 
-def page_window(queryset, number: int, per_page: int = PER_PAGE) -> PageWindow:
-    """Page ``number`` (from ``page_number``) of ``queryset``."""
+def keyset_q(*, after=None, before=None) -> Q:
+    """Rows after (or before) a cursor in the register's (household, id) order. The extra
+    range on household_id lets the index bound the scan."""
+    if after:
+        household_id, person_id = after
+        return Q(household_id__gte=household_id) & (
+            Q(household_id__gt=household_id) | Q(id__gt=person_id)
+        )
+    if before:
+        household_id, person_id = before
+        return Q(household_id__lte=household_id) & (
+            Q(household_id__lt=household_id) | Q(id__lt=person_id)
+        )
+    return Q()
+
+
+def page_window(
+    queryset, number: int, per_page: int = PER_PAGE, *, after=None, before=None
+) -> PageWindow:
+    """Page ``number`` of ``queryset`` (ordered by household, id). With a cursor the
+    queryset is already cut at it (``keyset_q``); without one the page is found by offset."""
+    if after:
+        rows = list(queryset[: per_page + 1])
+        return PageWindow(
+            number=number,
+            rows=rows[:per_page],
+            has_next=len(rows) > per_page,
+            per_page=per_page,
+            has_previous_rows=True,
+        )
+    if before:
+        rows = list(queryset.reverse()[: per_page + 1])
+        return PageWindow(
+            number=number,
+            rows=list(reversed(rows[:per_page])),
+            has_next=True,
+            per_page=per_page,
+            has_previous_rows=len(rows) > per_page,
+        )
     offset = (number - 1) * per_page
     rows = list(queryset[offset : offset + per_page + 1])
     return PageWindow(
@@ -414,11 +480,46 @@ class HistoryEntry:
     reason: str
 
 
-_MOVED = re.compile(r"moved from (.+) to (.+)")
+_REASONS = [
+    (
+        re.compile(r"moved from #(?P<old>\d+), merged into #(?P<new>\d+)"),
+        lambda m: _("moved from #%(old)s, merged into #%(new)s") % m.groupdict(),
+    ),
+    (re.compile(r"merged into #(?P<new>\d+)"), lambda m: _("merged into #%(new)s") % m.groupdict()),
+    (
+        re.compile(r"merged #(?P<old>\d+) into this record"),
+        lambda m: _("merged #%(old)s into this record") % m.groupdict(),
+    ),
+    (
+        re.compile(r"handover sent to (?P<new>.+)", re.S),
+        lambda m: _("handover sent to %(new)s") % m.groupdict(),
+    ),
+    (
+        re.compile(r"handover to (?P<new>.+?) declined: (?P<why>.*)", re.S),
+        lambda m: _("handover to %(new)s declined: %(why)s") % m.groupdict(),
+    ),
+    (
+        re.compile(r"handover to (?P<new>.+) cancelled", re.S),
+        lambda m: _("handover to %(new)s cancelled") % m.groupdict(),
+    ),
+    (
+        re.compile(r"handed over from (?P<old>.+) to (?P<new>.+)", re.S),
+        lambda m: _("handed over from %(old)s to %(new)s") % m.groupdict(),
+    ),
+    (
+        re.compile(r"moved from (?P<old>.+) to (?P<new>.+)", re.S),
+        lambda m: _("moved from %(old)s to %(new)s") % m.groupdict(),
+    ),
+    (
+        re.compile(r"ledger import (?P<file>.+)", re.S),
+        lambda m: _("ledger import %(file)s") % m.groupdict(),
+    ),
+]
 
 
 def reason_text(reason: str) -> str:
-    """The change reasons ``operations`` records, in the user's language; others as stored."""
+    """The change reasons ``operations``, ``handover``, ``merging`` and ``ledger_import``
+    record (in English, in the database), in the user's language; others as stored."""
     known = {
         "archived": _("archived"),
         "restored": _("restored"),
@@ -427,15 +528,25 @@ def reason_text(reason: str) -> str:
     }
     if reason in known:
         return known[reason]
-    moved = _MOVED.fullmatch(reason)
-    if moved:
-        return _("moved from %(old)s to %(new)s") % {"old": moved[1], "new": moved[2]}
+    for pattern, text in _REASONS:
+        match = pattern.fullmatch(reason)
+        if match:
+            return text(match)
     return reason
 
 
-def _entries(records, subject_of) -> list[HistoryEntry]:
+# Fields whose change alone would tell a viewer without residents.view_sensitive what the
+# pages hide from them (hardship, income, ethnicity, ID number, key person).
+SENSITIVE_HISTORY_FIELDS = {
+    "household": {*HARDSHIP_FIELDS, "dibao_persons", "other_hardship", "income_band"},
+    "person": {"ethnicity", "id_number", "is_key_person"},
+}
+
+
+def _entries(records, subject_of, hidden=frozenset()) -> list[HistoryEntry]:
     """Turn history records (newest first) into entries listing the changed fields, diffing
-    each record against the previous one of the same object fetched in the same query."""
+    each record against the previous one of the same object fetched in the same query.
+    Changes of ``hidden`` fields are left out (an entry with nothing else goes)."""
     previous: dict[int, object] = {}
     entries = []
     for record in sorted(records, key=lambda r: (r.history_date, r.history_id)):
@@ -446,6 +557,7 @@ def _entries(records, subject_of) -> list[HistoryEntry]:
             changed = [
                 str(record.instance_type._meta.get_field(c.field).verbose_name)
                 for c in delta.changes
+                if c.field not in hidden
             ]
         previous[record.id] = record
         unchanged = before is not None and record.history_type == "~" and not changed
@@ -465,14 +577,26 @@ def _entries(records, subject_of) -> list[HistoryEntry]:
     return entries
 
 
-def household_history(household: Household, limit: int = HISTORY_LIMIT) -> list[HistoryEntry]:
-    """Who changed what and when, for the household, its members and honours (three queries)."""
+def household_history(
+    household: Household, viewer: Viewer, limit: int = HISTORY_LIMIT
+) -> list[HistoryEntry]:
+    """Who changed what and when, for the household, its members and honours (three queries).
+    A viewer who may not see sensitive data is not told that it changed either."""
     house = Household.history.filter(id=household.pk).select_related("history_user")
     members = Person.history.filter(household_id=household.pk).select_related("history_user")
     honours = Honour.history.filter(household_id=household.pk).select_related("history_user")
+    hidden = {} if viewer.sensitive else SENSITIVE_HISTORY_FIELDS
     entries = [
-        *_entries(house.order_by("-history_date")[:limit], lambda r: _("Household")),
-        *_entries(members.order_by("-history_date")[:limit], lambda r: r.name),
+        *_entries(
+            house.order_by("-history_date")[:limit],
+            lambda r: _("Household"),
+            hidden.get("household", frozenset()),
+        ),
+        *_entries(
+            members.order_by("-history_date")[:limit],
+            lambda r: r.name,
+            hidden.get("person", frozenset()),
+        ),
         *_entries(
             honours.order_by("-history_date")[:limit],
             lambda r: f"{r.year} {r.get_kind_display()}",

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from network.access import can_change_area, get_changeable_or_404, get_visible_or_404, scope_for
 from network.exports import client_ip, log_export
@@ -41,13 +41,17 @@ from residents.selectors import (
     Viewer,
     filter_persons,
     household_history,
+    keyset_q,
     page_number,
     page_window,
+    parse_cursor,
     present_persons,
     register_persons,
 )
+from residents.typed_input import whole_number
 
 EXPORT_CHUNK = 2000
+NEW_MEMBER_FORMS = 4  # the member cards of a new household: one required, three spare
 
 
 # ---------------------------------------------------------------- the list
@@ -58,10 +62,18 @@ def person_list(request):
     viewer = Viewer.of(request.user)
     form = RegisterFilterForm(request.GET or None, user=request.user, viewer=viewer)
     number = page_number(request.GET.get("page"))
+    after = parse_cursor(request.GET.get("after"))
+    before = None if after else parse_cursor(request.GET.get("before"))
+    # A search cuts each half at ``limit`` rows in ascending order, which is right from the
+    # start or after a cursor; going back (before) it searches without that shortcut.
+    limit = None if before else (PER_PAGE + 1 if after else number * PER_PAGE + 1)
     persons = filter_persons(
-        register_persons(request.user), form.filters, viewer, limit=number * PER_PAGE + 1
+        register_persons(request.user).filter(keyset_q(after=after, before=before)),
+        form.filters,
+        viewer,
+        limit=limit,
     )
-    page = page_window(persons, number)
+    page = page_window(persons, number, after=after, before=before)
     today = timezone.localdate()
     return render(
         request,
@@ -77,6 +89,7 @@ def person_list(request):
 
 
 @scoped_view("residents.view_person", "residents.export_households")
+@require_GET
 def person_export(request):
     """The list as a file, same filters and masking as the page; every export is logged."""
     exporter_class = EXPORTERS.get(request.GET.get("format", "xlsx"))
@@ -143,7 +156,7 @@ def household_detail(request, pk):
             "members": present_persons(members, viewer, today),
             "hardship": household.hardship_labels if viewer.sensitive else [],
             "honours": household.honours.all(),
-            "history": household_history(household),
+            "history": household_history(household, viewer),
             "viewer": viewer,
             "can_change": can_change,
             "move_form": (
@@ -201,13 +214,13 @@ def household_create(request):
     viewer = Viewer.of(request.user)
     initial = {}
     communities = Area.objects.changeable_by(request.user).filter(level=AreaLevel.COMMUNITY)
-    wanted = request.GET.get("community", "")
-    if wanted.isdigit() and communities.filter(pk=wanted).exists():
-        initial["community"] = int(wanted)
+    wanted = whole_number(request.GET.get("community"))
+    if wanted is not None and communities.filter(pk=wanted).exists():
+        initial["community"] = wanted
     form = HouseholdForm(
         request.POST or None, user=request.user, prefix="household", initial=initial
     )
-    formset = person_formset(extra=3, min_num=1)(
+    formset = person_formset(extra=3, min_num=1, max_forms=NEW_MEMBER_FORMS)(
         request.POST or None,
         instance=Household(),
         prefix="members",
@@ -245,10 +258,11 @@ def household_update(request, pk):
     form = HouseholdUpdateForm(
         request.POST or None, instance=household, user=request.user, prefix="household"
     )
-    formset = person_formset(extra=2)(
+    members = household.members.current().select_related("ethnicity")
+    formset = person_formset(extra=2, max_forms=members.count() + 2)(
         request.POST or None,
         instance=household,
-        queryset=household.members.current().select_related("ethnicity"),
+        queryset=members,
         prefix="members",
         form_kwargs={
             "user": request.user,
@@ -428,8 +442,8 @@ def register_print(request):
     communities = (
         Area.objects.visible_to(request.user).filter(level=AreaLevel.COMMUNITY).order_by("path")
     )
-    wanted = request.GET.get("community", "")
-    community = communities.filter(pk=wanted).first() if wanted.isdigit() else None
+    wanted = whole_number(request.GET.get("community"))
+    community = communities.filter(pk=wanted).first() if wanted is not None else None
     if community is None:
         return render(request, "residents/register_print_choose.html", {"communities": communities})
     today = timezone.localdate()

@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from network.access import (
     can_change_area,
@@ -33,6 +33,7 @@ from residents.forms_casework import (
     RosterForm,
 )
 from residents.models import DibaoStandard, Household, Person, PersonStatus
+from residents.typed_input import typed_text
 
 PAGE_SIZE = 50
 
@@ -195,7 +196,7 @@ def handover_list(request):
         .select_related("community", "handover_to")
         .order_by("-handover_sent_at", "pk")
     )
-    query = request.GET.get("q", "").strip()
+    query = typed_text(request.GET.get("q"))
     found = []
     if query:
         found = (
@@ -383,6 +384,7 @@ def dibao_roster(request):
 
 
 @scoped_view(*ROSTER_PERMS, "residents.export_households")
+@require_GET
 def dibao_roster_xlsx(request):
     form, area, month = _roster_choice(request)
     if area is None:

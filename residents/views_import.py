@@ -39,6 +39,9 @@ PENDING_SESSION_KEY = "ledger_import_pending"
 PENDING_MAX_AGE = 60 * 60  # seconds a preview may wait for its confirmation
 PENDING_PER_SESSION = 3
 PREVIEW_TEMPLATE = "residents/import/preview.html"
+# A 5 MB xlsx can hold a million rows; reading, checking and showing each of them would take
+# minutes. Real ledgers of a sub-district are far smaller; the command has no such limit.
+MAX_ROWS = 20_000
 
 
 @scoped_view(IMPORT_PERMISSION)
@@ -61,7 +64,9 @@ def ledger_import(request):
         upload = form.cleaned_data["file"]
         data = upload.read()
         try:
-            plan = import_ledger(data, upload.name, by=request.user, dry_run=True)
+            plan = import_ledger(
+                data, upload.name, by=request.user, dry_run=True, max_rows=MAX_ROWS
+            )
         except TableError as exc:
             form.add_error("file", str(exc))
         except LedgerRefused as exc:
@@ -88,7 +93,11 @@ def ledger_import_confirm(request):
         return redirect("residents:ledger-import")
     try:
         plan = import_ledger(
-            data, pending["filename"], by=request.user, expected=pending["fingerprint"]
+            data,
+            pending["filename"],
+            by=request.user,
+            expected=pending["fingerprint"],
+            max_rows=MAX_ROWS,
         )
     except TableError as exc:  # pragma: no cover - the same bytes read fine at preview
         _discard(request, token)

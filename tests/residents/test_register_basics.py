@@ -116,3 +116,22 @@ def test_id_number_is_unique_among_active_persons(register):
     )
     with pytest.raises(ValidationError):
         twin.validate_constraints()
+
+
+def test_even_the_bureau_moves_across_sub_districts_only_by_handover(world, register):
+    from django.core.exceptions import ValidationError
+
+    from residents.operations import household_move
+
+    with pytest.raises(ValidationError):
+        household_move(by=world.bureau, household=register.ma_household, community=world.daoqian)
+    register.ma_household.refresh_from_db()
+    assert register.ma_household.community == world.pingjianglu
+    household_move(by=world.bureau, household=register.ma_household, community=world.ganjiang)
+    register.ma_xiaodong.refresh_from_db()
+    assert register.ma_xiaodong.community == world.ganjiang
+
+
+def test_unicode_digits_other_than_ascii_are_not_id_digits():
+    with pytest.raises(IdNumberError):
+        parse_id_number("١١٠١٠٥١٩٤٩١٢٣١٠٠٢X")  # Arabic-Indic digits
