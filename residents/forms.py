@@ -1,6 +1,8 @@
 """Forms of the registry pages: the list's filters, a household with its members on one page,
 and moving a household."""
 
+import functools
+
 from django import forms
 from django.core.validators import MaxValueValidator
 from django.forms.models import BaseInlineFormSet, inlineformset_factory
@@ -41,6 +43,12 @@ def _area_label(area: Area) -> str:
 class AreaChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return _area_label(obj)
+
+
+@functools.cache
+def ethnicity_choices() -> tuple[tuple[str, str], ...]:
+    """GB/T 3304 is fixed by migration, so it is read once per process, not per page."""
+    return tuple(Ethnicity.objects.values_list("code", "name"))
 
 
 class RegisterFilterForm(forms.Form):
@@ -87,14 +95,17 @@ class RegisterFilterForm(forms.Form):
 
     def __init__(self, data=None, *, user, viewer, **kwargs):
         super().__init__(data, **kwargs)
-        self.fields["community"].queryset = (
+        field = self.fields["community"]
+        field.queryset = (
             Area.objects.visible_to(user).exclude(level=AreaLevel.DISTRICT).order_by("path")
         )
+        # The options as a plain list, read once: iterating the field would open a
+        # server-side cursor on PostgreSQL (three round trips) on every page view.
+        field.choices = [("", field.empty_label)] + [
+            (area.pk, field.label_from_instance(area)) for area in field.queryset
+        ]
         if viewer.sensitive:
-            self.fields["ethnicity"].choices = [
-                ("", _("All")),
-                *Ethnicity.objects.values_list("code", "name"),
-            ]
+            self.fields["ethnicity"].choices = [("", _("All")), *ethnicity_choices()]
         else:
             del self.fields["ethnicity"]
             del self.fields["hardship"]
