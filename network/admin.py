@@ -72,14 +72,8 @@ class AreaPopulationAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["area"]
 
 
-@admin.register(ExportLog)
-class ExportLogAdmin(admin.ModelAdmin):
-    """Read-only: an export log nobody can edit or delete."""
-
-    list_display = ["at", "user", "label", "file_format", "row_count", "area", "ip_address"]
-    list_filter = ["exporter", "file_format"]
-    list_select_related = ["user", "area"]
-    search_fields = ["user__username", "user__real_name", "label"]
+class AppendOnlyAdmin(admin.ModelAdmin):
+    """For logs: readable, never added, changed or deleted by hand."""
 
     def has_add_permission(self, request):
         return False
@@ -89,3 +83,13 @@ class ExportLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ExportLog)
+class ExportLogAdmin(AppendOnlyAdmin):
+    """Read-only: an export log nobody can edit or delete."""
+
+    list_display = ["at", "user", "label", "file_format", "row_count", "area", "ip_address"]
+    list_filter = ["exporter", "file_format"]
+    list_select_related = ["user", "area"]
+    search_fields = ["user__username", "user__real_name", "label"]

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from network.admin import AppendOnlyAdmin
 from residents.models import DibaoStandard, Ethnicity, Honour, Household, IdNumberReveal, Person
 
 
@@ -79,15 +80,6 @@ class DibaoStandardAdmin(NoDeleteAdmin):
 
 
 @admin.register(IdNumberReveal)
-class IdNumberRevealAdmin(admin.ModelAdmin):
+class IdNumberRevealAdmin(AppendOnlyAdmin):
     list_display = ["at", "user", "person", "ip_address"]
     list_select_related = ["user", "person"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
