@@ -17,7 +17,14 @@ class PostInline(admin.TabularInline):
 class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
     list_display = ["username", "real_name", "mobile", "is_active", "last_login"]
     search_fields = ["username", "real_name", "mobile"]
-    fieldsets = DjangoUserAdmin.fieldsets + ((_("Tongxin"), {"fields": ["real_name", "mobile"]}),)
+    # What a user may do comes from their posts (roles → groups), never from per-user
+    # permissions or group membership, so the admin offers neither (network.backends).
+    fieldsets = (
+        (None, {"fields": ["username", "password"]}),
+        (_("Tongxin"), {"fields": ["real_name", "mobile", "email"]}),
+        (_("Status"), {"fields": ["is_active", "is_staff", "is_superuser"]}),
+        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+    )
     inlines = [PostInline]
 
 

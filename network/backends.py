@@ -1,5 +1,6 @@
 """Permissions follow current posts: each role's Django group grants its permissions only
-while the user holds a current post with that role, so an ended post leaves nothing behind."""
+while the user holds a current post with that role, so an ended post leaves nothing behind.
+Per-user permissions and group membership are not used (the admin does not offer them)."""
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
@@ -8,6 +9,10 @@ from network.access import scope_for
 
 
 class PostBackend(ModelBackend):
+    def _get_user_permissions(self, user_obj):
+        """None: a role is configured once, on its group, not person by person."""
+        return Permission.objects.none()
+
     def _get_group_permissions(self, user_obj):
         from network.models import ROLE_GROUP_NAMES
 

@@ -134,3 +134,13 @@ def test_permissions_follow_current_posts(world):
     assert not world.pingjianglu_liaison.has_perm("network.add_user")
     assert world.bureau.has_perm("network.import_users")
     assert not world.pingjiang_staff.has_perm("network.import_users")
+
+
+def test_a_permission_given_to_the_user_directly_grants_nothing(world):
+    from django.contrib.auth.models import Permission
+
+    from network.models import User
+
+    world.pingjianglu_liaison.user_permissions.add(Permission.objects.get(codename="add_user"))
+    liaison = User.objects.get(pk=world.pingjianglu_liaison.pk)
+    assert not liaison.has_perm("network.add_user")

@@ -122,3 +122,6 @@ def test_admin_opens_for_bureau_and_superusers(world, login, who):
     client = login(getattr(world, who))
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/network/area/").status_code == 200
+    change_page = client.get(f"/admin/network/user/{world.pingjianglu_liaison.pk}/change/")
+    assert change_page.status_code == 200
+    assert "user_permissions" not in change_page.content.decode()
