@@ -2,11 +2,11 @@
 and moving a household."""
 
 import functools
+from html import escape
 
 from django import forms
 from django.core.validators import MaxValueValidator
 from django.forms.models import BaseInlineFormSet, inlineformset_factory
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -121,37 +121,29 @@ class RegisterFilterForm(forms.Form):
                 widget.attrs.setdefault("class", "form-select")
 
     def rendered_filters(self) -> list[tuple]:
-        """(bound field, HTML) for each filter but the search box. The options are joined in
-        Python: Django renders a template per option, which on the register's hot path cost
-        more than all of the page's SQL (docs/performance.md)."""
+        """(bound field, HTML) for each filter but the search box. The ~110 options are
+        joined in Python with html.escape: Django's per-option widget templates, and even
+        format_html per option, cost more than all of the page's SQL (docs/performance.md)."""
         rendered = []
         for bound in self:
             if bound.name == "q":
                 continue
+            name, id_ = escape(bound.html_name), escape(bound.id_for_label)
             if isinstance(bound.field.widget, forms.CheckboxInput):
-                html = format_html(
-                    '<input type="checkbox" name="{}" id="{}" class="form-check-input"{}>',
-                    bound.html_name,
-                    bound.id_for_label,
-                    mark_safe(" checked") if bound.value() else "",
+                checked = " checked" if bound.value() else ""
+                html = (
+                    f'<input type="checkbox" name="{name}" id="{id_}" '
+                    f'class="form-check-input"{checked}>'
                 )
             else:
                 current = "" if bound.value() is None else str(bound.value())
-                options = format_html_join(
-                    "",
-                    '<option value="{}"{}>{}</option>',
-                    (
-                        (str(value), mark_safe(" selected") if str(value) == current else "", label)
-                        for value, label in bound.field.choices
-                    ),
+                options = "".join(
+                    f'<option value="{escape(str(value))}"'
+                    f"{' selected' if str(value) == current else ''}>{escape(str(label))}</option>"
+                    for value, label in bound.field.choices
                 )
-                html = format_html(
-                    '<select name="{}" id="{}" class="form-select">{}</select>',
-                    bound.html_name,
-                    bound.id_for_label,
-                    options,
-                )
-            rendered.append((bound, html))
+                html = f'<select name="{name}" id="{id_}" class="form-select">{options}</select>'
+            rendered.append((bound, mark_safe(html)))  # every value above is escaped
         return rendered
 
     @property

@@ -78,3 +78,17 @@ def test_deep_page_by_cursor_costs_the_same_queries(world, login, django_assert_
     with CaptureQueriesContext(connection) as deep:
         client.get(url + link(html, "下一页|Next"))
     assert len(deep) == len(first)
+
+
+def test_filter_options_are_escaped_and_keep_the_chosen_value(world, login):
+    from network.models import Area, AreaLevel
+
+    Area.objects.create(
+        code="320508002009", name='<b>"新"社区</b>', level=AreaLevel.COMMUNITY, parent=world.canglang
+    )
+    client = login(world.canglang_staff)
+    page = client.get(reverse("residents:person-list"), {"community": world.daoqian.pk}).content
+    page = page.decode()
+    assert "<b>" not in page
+    assert "&lt;b&gt;&quot;新&quot;社区&lt;/b&gt;" in page
+    assert re.search(f'<option value="{world.daoqian.pk}" selected>[^<]*道前社区</option>', page)
