@@ -84,7 +84,10 @@ def test_filter_options_are_escaped_and_keep_the_chosen_value(world, login):
     from network.models import Area, AreaLevel
 
     Area.objects.create(
-        code="320508002009", name='<b>"新"社区</b>', level=AreaLevel.COMMUNITY, parent=world.canglang
+        code="320508002009",
+        name='<b>"新"社区</b>',
+        level=AreaLevel.COMMUNITY,
+        parent=world.canglang,
     )
     client = login(world.canglang_staff)
     page = client.get(reverse("residents:person-list"), {"community": world.daoqian.pk}).content
