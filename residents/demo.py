@@ -43,7 +43,7 @@ from residents.models import (
     Relation,
     ResidenceKind,
 )
-from residents.names import initials_of, pinyin_of
+from residents.names import initials_of
 
 
 def _words(text: str) -> list[str]:
@@ -292,7 +292,6 @@ class _Builder:
         self.used_ids = set(
             Person.objects.exclude(id_number="").values_list("id_number", flat=True)
         )
-        self.pinyin: dict[str, tuple[str, str]] = {}
         self.permit_serial = 0
         self.family_origins: dict[str, str] = {}  # ethnicity → region, for one household
 
@@ -502,21 +501,15 @@ class _Builder:
         year = min(max(year, 1925), LAST_BIRTH_YEAR)
         born = datetime.date(year, 1, 1) + datetime.timedelta(days=rng.randrange(365))
         name, surname, own = self.name(ethnicity, sex, year, surname=surname, father=father)
-        if name not in self.pinyin:
-            self.pinyin[name] = (pinyin_of(name), initials_of(name))
-        name_pinyin, name_initials = self.pinyin[name]
         id_number = self.id_number(ethnicity, sex, born, registered)
         age = LAST_BIRTH_YEAR + 1 - year
         adult = age >= 18
         person = Person(
             relation=relation,
             name=name,
-            name_pinyin=name_pinyin,
-            name_initials=name_initials,
             sex=sex,
             ethnicity=self.ethnicities[ethnicity],
             id_number=id_number,
-            id_number_reversed=id_number[::-1],
             birth_date=born,
             mobile=self.mobile() if age >= 16 else "",
             workplace=(
@@ -532,6 +525,7 @@ class _Builder:
             person.status_changed_on = self.today - datetime.timedelta(days=rng.randint(10, 700))
         # remembered for the family's other members; not fields
         person.surname, person.own_name, person.ethnicity_code = surname, own, ethnicity
+        person.fill_search_fields()  # bulk_create skips Person.save
         return person
 
     def name(self, ethnicity, sex, year, *, surname=None, father=None) -> tuple[str, str, str]:

@@ -43,11 +43,12 @@ from residents.models import (
     ResidenceKind,
     Sex,
 )
-from residents.names import initials_of, pinyin_of
 from residents.typed_input import is_possible_birth_date, pinyin_fits, without_control_characters
 
 IMPORT_PERMISSION = "residents.import_households"
 BATCH_SIZE = 500
+# Stored search keys a bulk write must carry along (Person.fill_search_fields).
+SEARCH_FIELDS = ("name_pinyin", "name_initials", "id_number_reversed")
 LOOKUP_CHUNK = 2000  # values per IN (...) lookup: well inside SQLite's variable limit
 
 
@@ -1098,14 +1099,11 @@ def _plan_person(person: _PersonDraft, existing, taken, community_ids, plan: Led
         if current != (value.pk if name == "ethnicity" else value):
             setattr(found, name, value)
             changes.append(name)
-    if "name" in changes:
-        found.name_pinyin = pinyin_of(found.name)
-        found.name_initials = initials_of(found.name)
-    if "id_number" in changes:
-        found.id_number_reversed = found.id_number[::-1]
     if changes:
+        found.fill_search_fields()
         plan.changed_persons.append(found)
         plan.person_fields.update(changes)
+        plan.person_fields.update(SEARCH_FIELDS)
         if "household" in changes:
             plan.person_fields.add("community")
     report.changes = [PERSON_FIELD_HEADERS[c] for c in changes]
@@ -1126,18 +1124,9 @@ def _plan_new_person(person: _PersonDraft, household: Household, plan: LedgerPla
         values["relation"] = (
             Relation.HEAD if person.first_in_household and person.draft.is_new else Relation.OTHER
         )
-    name = values["name"]
-    id_number = values.get("id_number", "")
-    plan.new_persons.append(
-        Person(
-            household=household,
-            community_id=household.community_id,
-            name_pinyin=pinyin_of(name),
-            name_initials=initials_of(name),
-            id_number_reversed=id_number[::-1],
-            **values,
-        )
-    )
+    new_person = Person(household=household, community_id=household.community_id, **values)
+    new_person.fill_search_fields()
+    plan.new_persons.append(new_person)
     if person.first_in_household and person.draft.changes:
         report.changes = list(person.draft.changes)
 

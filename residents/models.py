@@ -356,14 +356,19 @@ class Person(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        from residents.names import initials_of, pinyin_of
-
         self.community_id = self.household.community_id
         self.name = self.name.strip()
+        self.fill_search_fields()
+        super().save(*args, **kwargs)
+
+    def fill_search_fields(self):
+        """Set the stored search keys from name and ID number. save() calls it; code that
+        writes with bulk_create/bulk_update (which skip save) calls it itself."""
+        from residents.names import initials_of, pinyin_of
+
         self.name_pinyin = pinyin_of(self.name)[:200]
         self.name_initials = initials_of(self.name)[:50]
         self.id_number_reversed = self.id_number[::-1]
-        super().save(*args, **kwargs)
 
     @property
     def masked_id_number(self) -> str:

@@ -1,6 +1,7 @@
 """Pinyin of Chinese names, stored beside the name so staff can search 马晓东 by
 ``maxiaodong`` or ``mxd`` (pypinyin, a well-kept dictionary-based converter)."""
 
+import functools
 import re
 
 from pypinyin import Style, lazy_pinyin
@@ -21,13 +22,14 @@ SURNAME_READINGS = {
 }
 
 
-def _syllables(name: str) -> list[str]:
+@functools.lru_cache(maxsize=65536)  # imports and demo data repeat names a lot
+def _syllables(name: str) -> tuple[str, ...]:
     name = re.sub(r"\s+", "", name or "")
     for surname, reading in SURNAME_READINGS.items():
         if name.startswith(surname) and len(name) > len(surname):
             rest = lazy_pinyin(name[len(surname) :], style=Style.NORMAL, errors="default")
-            return [reading, *rest]
-    return lazy_pinyin(name, style=Style.NORMAL, errors="default")
+            return (reading, *rest)
+    return tuple(lazy_pinyin(name, style=Style.NORMAL, errors="default"))
 
 
 def pinyin_of(name: str) -> str:

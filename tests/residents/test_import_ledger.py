@@ -481,3 +481,15 @@ def test_a_person_listed_in_another_household_moves_there_with_history(world, re
     assert ma.community == world.ganjiang  # the scoping copy follows the household
     assert ma.history.order_by("-history_date").first().community_id == world.ganjiang.pk
     assert Person.objects.filter(id_number=ma.id_number).count() == 1
+
+
+def test_a_person_renamed_by_import_is_found_by_the_new_pinyin(world, register):
+    """Regression: the import wrote the new name but kept the old pinyin, so search missed it."""
+    ma = register.ma_xiaodong
+    rows = [
+        person_row(户号="PJL-001", 地址="平江路112号3幢201室", 姓名="马海东", 身份证号=ma.id_number)
+    ]
+    plan = import_ledger(ledger_xlsx(rows), "a.xlsx", by=world.pingjiang_staff)
+    assert [r.outcome for r in plan.rows] == [OUTCOME_UPDATE]
+    ma.refresh_from_db()
+    assert (ma.name, ma.name_pinyin, ma.name_initials) == ("马海东", "mahaidong", "mhd")
