@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from network.operations import ImportRefused, areas_import
 from network.tabular import TableError, read_table
@@ -19,7 +20,9 @@ class Command(BaseCommand):
         try:
             data = file.read_bytes()
         except OSError as exc:
-            raise CommandError(f"无法读取文件 {file}: {exc.strerror}") from exc
+            raise CommandError(
+                _("Cannot read %(file)s: %(why)s") % {"file": file, "why": exc.strerror}
+            ) from exc
         try:
             rows = read_table(data, file.name, ["代码", "名称"])
             result = areas_import(rows=rows)
@@ -27,7 +30,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         except ImportRefused as exc:
             raise CommandError(
-                "\n".join([f"{file.name}: nothing was imported.", *exc.errors])
+                "\n".join([_("%(file)s: nothing was imported.") % {"file": file.name}, *exc.errors])
             ) from exc
         self.stdout.write(
             self.style.SUCCESS(
