@@ -64,6 +64,21 @@ def test_search_by_address_finds_the_whole_household(world, register, login):
     assert names(response) == ["哈丽娜", "马晓东"]
 
 
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("干将", ["白兰"]),  # two characters of an address
+        ("2号", ["哈丽娜", "马晓东"]),  # a digit and a character
+        ("晓马", []),  # the same characters in another order are not a match
+        ("%号", []),  # a LIKE wildcard is a plain character
+    ],
+)
+def test_two_character_searches(world, register, login, typed, expected):
+    """Two characters hold no trigram; PostgreSQL answers them from the doubled-character
+    index (migration 0006), which must find exactly what a plain substring search finds."""
+    assert names(login(world.pingjiang_staff).get(LIST, {"q": typed})) == expected
+
+
 def test_search_by_the_last_digits_of_the_id_number(world, register, login):
     client = login(world.pingjiang_staff)
     number = register.ma_xiaodong.id_number
