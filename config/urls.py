@@ -28,5 +28,6 @@ urlpatterns = [
     path("i18n/setlang/", public_view(set_language), name="set_language"),
     path("network/", include("network.urls")),
     path("register/", include("residents.urls")),
+    path("outreach/", include("outreach.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -33,6 +33,7 @@ from network.forms import (
     UserCreateForm,
     UserUpdateForm,
 )
+from network.home_panels import panels_for
 from network.models import Area, ExportLog, LiaisonGroup, Post, User, current_post_q
 from network.scoped import login_only_view, public_view, scoped_view
 from network.tabular import TableError, read_table
@@ -67,7 +68,12 @@ def home(request):
     return render(
         request,
         "network/home.html",
-        {"current_posts": current, "past_posts": past, "scope": scope_for(request.user)},
+        {
+            "current_posts": current,
+            "past_posts": past,
+            "scope": scope_for(request.user),
+            "panels": panels_for(request) if current else [],
+        },
     )
 
 

@@ -5,3 +5,19 @@ from django.utils.translation import gettext_lazy as _
 class OutreachConfig(AppConfig):
     name = "outreach"
     verbose_name = _("Outreach")
+
+    def ready(self):
+        from network.home_panels import register_panel
+        from outreach import (
+            home,
+            signals,
+            timeline_consultations,
+            timeline_pairings,
+            timeline_visits,
+        )
+        from residents.timeline import register_source
+
+        del signals  # connected on import
+        for module in (timeline_visits, timeline_pairings, timeline_consultations):
+            register_source(module.entries)
+        register_panel(home.my_work)

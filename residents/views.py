@@ -48,6 +48,7 @@ from residents.selectors import (
     present_persons,
     register_persons,
 )
+from residents.timeline import parse_before, timeline_for
 from residents.typed_input import whole_number
 
 EXPORT_CHUNK = 2000
@@ -159,6 +160,9 @@ def household_detail(request, pk):
             "hardship": household.hardship_labels if viewer.sensitive else [],
             "honours": household.honours.all(),
             "history": household_history(household, viewer),
+            "timeline": timeline_for(
+                household, request.user, before=parse_before(request.GET.get("before"))
+            ),
             "viewer": viewer,
             "can_change": can_change,
             "move_form": (

@@ -7,6 +7,8 @@ PROJECT_APPS = {"network", "residents", "outreach", "services", "reports"}
 UNSCOPED = {
     "network.User": "accounts are scoped through their posts (access.users_visible_to)",
     "residents.Ethnicity": "a national reference table (GB/T 3304), the same for everyone",
+    "outreach.Festival": "a calendar of festivals, the same for the whole district",
+    "outreach.Obligation": "configuration edited in the admin by district bureau staff only",
 }
 
 

@@ -1,0 +1,207 @@
+"""What every outreach page shares: who may record where, the list filters, paging, and the
+xlsx export (logged, formula-safe)."""
+
+import datetime
+import tempfile
+
+from django import forms
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from network.access import area_q, can_change_area, scope_for
+from network.exports import log_export
+from network.models import Area, AreaLevel, LiaisonGroup
+from residents.exporters import safe_cell
+from residents.typed_input import without_control_characters
+
+PER_PAGE = 50
+SPOOL_LIMIT = 8 * 1024 * 1024
+
+
+# ---------------------------------------------------------------- who may record where
+
+
+def liaison_group_ids(user) -> frozenset[int]:
+    """The liaison groups in which ``user`` holds a current liaison post."""
+    return scope_for(user).group_ids
+
+
+def may_record_in(user, area: Area, group: LiaisonGroup | None = None) -> bool:
+    """Staff record anywhere they manage; a liaison records for their own group, in its
+    community."""
+    if can_change_area(user, area):
+        return True
+    return bool(
+        group is not None
+        and group.pk in liaison_group_ids(user)
+        and area.path.startswith(group.community.path)
+    )
+
+
+def default_group(user) -> LiaisonGroup | None:
+    """The liaison group a liaison records for by default (their first current one)."""
+    ids = sorted(liaison_group_ids(user))
+    if not ids:
+        return None
+    return LiaisonGroup.objects.select_related("community").filter(pk=ids[0]).first()
+
+
+def recordable_groups(user):
+    """Liaison groups a user may record for: their own as a liaison, all they manage as staff."""
+    groups = LiaisonGroup.objects.visible_to(user).filter(is_active=True)
+    scope = scope_for(user)
+    if scope.everything:
+        return groups.select_related("community")
+    own = Q(pk__in=sorted(liaison_group_ids(user)))
+    staff = area_q(user, "community", for_change=True)
+    return groups.filter(staff | own).select_related("community")
+
+
+# ---------------------------------------------------------------- list filters
+
+
+class AreaField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        indent = {AreaLevel.SUBDISTRICT: "", AreaLevel.ZONE: "· ", AreaLevel.COMMUNITY: "· · "}
+        return f"{indent.get(obj.level, '')}{obj.name}"
+
+
+class OutreachFilterForm(forms.Form):
+    """Area, liaison group and date range, shared by the outreach lists (GET). A value that
+    does not fit is dropped, never an error page. Subclasses add kind, status, who."""
+
+    area = AreaField(
+        label=gettext_lazy("Area"),
+        queryset=Area.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("All"),
+    )
+    group = forms.ModelChoiceField(
+        label=gettext_lazy("Liaison group"),
+        queryset=LiaisonGroup.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("All"),
+    )
+    date_from = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    archived = forms.BooleanField(label=gettext_lazy("Archived only"), required=False)
+
+    def __init__(self, data=None, *, user, **kwargs):
+        super().__init__(data, **kwargs)
+        self.user = user
+        areas = Area.objects.visible_to(user).exclude(level=AreaLevel.DISTRICT).order_by("path")
+        self.fields["area"].queryset = areas
+        self.fields["group"].queryset = LiaisonGroup.objects.visible_to(user).order_by("name")
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select")
+            else:
+                widget.attrs.setdefault("class", "form-control")
+
+    @property
+    def filters(self) -> dict:
+        """The values that passed validation; the others are dropped."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return {k: v for k, v in getattr(self, "cleaned_data", {}).items() if v not in ("", None)}
+
+    def logged_filters(self) -> dict:
+        return {k: str(v) for k, v in self.filters.items() if v not in (False, [])}
+
+
+def filter_by_area_group_dates(
+    records,
+    filters: dict,
+    *,
+    area_field: str,
+    date_field: str,
+    group_field: str | None = "liaison_group",
+):
+    """Apply the shared filters to an already scoped queryset."""
+    if filters.get("area") is not None:
+        records = records.filter(**{f"{area_field}__path__startswith": filters["area"].path})
+    if group_field and filters.get("group") is not None:
+        records = records.filter(**{group_field: filters["group"]})
+    if filters.get("date_from"):
+        records = records.filter(**{f"{date_field}__gte": filters["date_from"]})
+    if filters.get("date_to"):
+        records = records.filter(**{f"{date_field}__lte": filters["date_to"]})
+    if hasattr(records.model, "archived_at"):
+        records = records.filter(archived_at__isnull=not filters.get("archived"))
+    return records
+
+
+def page_of(request, records, per_page: int = PER_PAGE):
+    """A page of ``records`` by ``?page=``; a page number that does not fit gives the
+    nearest page, never an error."""
+    return Paginator(records, per_page).get_page(request.GET.get("page"))
+
+
+# ---------------------------------------------------------------- export
+
+
+def xlsx_export(
+    request,
+    *,
+    header,
+    rows,
+    identifier: str,
+    label: str,
+    sheet: str,
+    filename: str,
+    filters: dict | None = None,
+    area=None,
+) -> FileResponse:
+    """Write ``rows`` (lists of cells) under ``header`` to an xlsx file, log the export and
+    return it. Text cells that a spreadsheet would run as a formula are kept as text."""
+    from openpyxl import Workbook
+
+    def cell(value):
+        if isinstance(value, str):
+            return safe_cell(without_control_characters(value))
+        if isinstance(value, datetime.datetime):
+            return timezone.localtime(value).replace(tzinfo=None)
+        return value
+
+    book = Workbook(write_only=True)
+    page = book.create_sheet(title=str(sheet)[:31])
+    page.append([cell(str(h)) for h in header])
+    count = 0
+    for row in rows:
+        page.append([cell(value) for value in row])
+        count += 1
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT)  # noqa: SIM115 (the response closes it)
+    book.save(out)
+    out.seek(0)
+    log_export(
+        request=request,
+        exporter=identifier,
+        label=str(label),
+        file_format="xlsx",
+        row_count=count,
+        filters=filters,
+        area=area,
+    )
+    return FileResponse(
+        out,
+        as_attachment=True,
+        filename=f"{filename}-{timezone.localdate():%Y%m%d}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def no_future(day: datetime.date, message: str | None = None) -> None:
+    if day and day > timezone.localdate():
+        raise forms.ValidationError(message or _("This date is in the future."))

@@ -1,0 +1,64 @@
+"""The household timeline: what happened to a household, newest first.
+
+The register cannot import the apps built on it (dependencies point one way), so those apps
+register *sources* here from their ``AppConfig.ready``. A source is a function
+``source(household, user, *, before, limit) -> list[TimelineEntry]`` returning at most
+``limit`` entries dated strictly before ``before`` (``None``: from the newest), newest first,
+already limited to what ``user`` may see. The page merges the sources, so it costs one
+query per source whatever the household's age.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+PER_PAGE = 20
+
+_SOURCES: list = []
+
+
+@dataclass
+class TimelineEntry:
+    on: datetime.date
+    sort_key: tuple  # (date, kind rank, id): a stable order within a day
+    kind: str  # "visit", "pairing", "consultation", "assistance", "card use" ...
+    title: str
+    detail: str = ""
+    url: str = ""
+    badges: list[str] = field(default_factory=list)
+
+
+def register_source(source) -> None:
+    if source not in _SOURCES:
+        _SOURCES.append(source)
+
+
+def parse_before(raw) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(str(raw)) if raw else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class TimelinePage:
+    entries: list[TimelineEntry]
+    next_before: datetime.date | None  # pass as ``before`` for the next (older) page
+
+
+def timeline_for(household, user, *, before=None, per_page: int = PER_PAGE) -> TimelinePage:
+    """One page of the timeline. Paging is by date: the next page starts at the date of
+    the last entry shown, so a day's entries are never split across pages."""
+    entries: list[TimelineEntry] = []
+    for source in _SOURCES:
+        entries.extend(source(household, user, before=before, limit=per_page + 1))
+    entries.sort(key=lambda e: e.sort_key, reverse=True)
+    if len(entries) <= per_page:
+        return TimelinePage(entries, None)
+    last_day = entries[per_page - 1].on
+    shown = [e for e in entries if e.on >= last_day]
+    # Entries of ``last_day`` beyond what the sources returned would be lost by a cut at a
+    # date; so the page ends at the day before the last complete day instead.
+    if all(e.on == last_day for e in shown):
+        return TimelinePage(shown, last_day)
+    kept = [e for e in shown if e.on > last_day]
+    return TimelinePage(kept, last_day + datetime.timedelta(days=1))
