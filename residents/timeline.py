@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 PER_PAGE = 20
 
 _SOURCES: list = []
+_ACTIONS: list = []
 
 
 @dataclass
@@ -30,6 +31,17 @@ class TimelineEntry:
 def register_source(source) -> None:
     if source not in _SOURCES:
         _SOURCES.append(source)
+
+
+def register_action(action) -> None:
+    """``action(household, user) -> list[(label, url)]``: buttons above the timeline such as
+    "Record a visit", offered by the apps that own those records."""
+    if action not in _ACTIONS:
+        _ACTIONS.append(action)
+
+
+def actions_for(household, user) -> list[tuple[str, str]]:
+    return [item for action in _ACTIONS for item in action(household, user)]
 
 
 def parse_before(raw) -> datetime.date | None:

@@ -48,7 +48,7 @@ from residents.selectors import (
     present_persons,
     register_persons,
 )
-from residents.timeline import parse_before, timeline_for
+from residents.timeline import actions_for, parse_before, timeline_for
 from residents.typed_input import whole_number
 
 EXPORT_CHUNK = 2000
@@ -160,6 +160,7 @@ def household_detail(request, pk):
             "hardship": household.hardship_labels if viewer.sensitive else [],
             "honours": household.honours.all(),
             "history": household_history(household, viewer),
+            "timeline_actions": actions_for(household, request.user),
             "timeline": timeline_for(
                 household, request.user, before=parse_before(request.GET.get("before"))
             ),
