@@ -15,9 +15,10 @@ class OutreachConfig(AppConfig):
             timeline_pairings,
             timeline_visits,
         )
-        from residents.timeline import register_source
+        from residents.timeline import register_action, register_source
 
         del signals  # connected on import
         for module in (timeline_visits, timeline_pairings, timeline_consultations):
             register_source(module.entries)
+            register_action(module.actions)
         register_panel(home.my_work)

@@ -3,3 +3,7 @@
 
 def entries(household, user, *, before=None, limit=21) -> list:
     return []
+
+
+def actions(household, user) -> list:
+    return []
