@@ -156,6 +156,14 @@ class GroupMembership(Dated):
         verbose_name = _("liaison group membership")
         verbose_name_plural = _("liaison group memberships")
         ordering = ["group", "position", "start_date"]
+        constraints = [
+            # The application refuses overlapping leaders; this stops two racing requests.
+            models.UniqueConstraint(
+                fields=["group"],
+                condition=Q(position="leader", end_date__isnull=True),
+                name="one_open_group_leader",
+            )
+        ]
 
     def __str__(self):
         return f"{self.liaison} · {self.group}"
@@ -189,6 +197,13 @@ class ZonePost(Dated):
         verbose_name = _("zone post")
         verbose_name_plural = _("zone posts")
         ordering = ["zone__path", "position", "start_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["zone"],
+                condition=Q(position="head", end_date__isnull=True),
+                name="one_open_zone_head",
+            )
+        ]
 
     def __str__(self):
         return f"{self.zone} · {self.get_position_display()} · {self.liaison}"
@@ -640,7 +655,7 @@ class Meeting(Archivable):
     """A meeting or an activity, held by an area or a liaison group."""
 
     kind = models.CharField(_("kind"), max_length=20, choices=MeetingKind.choices)
-    title = models.CharField(_("title"), max_length=200, blank=True)
+    title = models.CharField(_("subject"), max_length=200, blank=True)
     area = models.ForeignKey(
         Area, verbose_name=_("held by"), on_delete=models.PROTECT, related_name="meetings"
     )

@@ -1,9 +1,79 @@
-"""Timeline entries of consultations for the household page (see residents.timeline)."""
+"""Timeline entries of consultations for the household page (see residents.timeline).
+
+A consultation is on a household's timeline when the person who came or called is one of
+its members. Consultations are staff work: users without the permission (liaisons) see
+none of them, and are offered no button to record one."""
+
+from django.db.models import Case, IntegerField, Value, When
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+
+from network.access import can_change_area
+from outreach.models import Consultation, ConsultationStatus, Topic
+from outreach.selectors_consultations import start_of_day
+from residents.models import Relation
+from residents.timeline import TimelineEntry
+
+KIND_RANK = 3  # order within a day: visits, pairings, then consultations
+DETAIL_CHARS = 80
 
 
 def entries(household, user, *, before=None, limit=21) -> list:
-    return []
+    """At most ``limit`` current consultations of the household's members that ``user``
+    may see, received before the day ``before``, newest first: one query."""
+    if not user.has_perm("outreach.view_consultation"):
+        return []
+    records = (
+        Consultation.objects.visible_to(user)
+        .current()
+        .filter(person__household=household)
+        .only("pk", "received_at", "topic", "status", "summary")
+        .order_by("-received_at", "-id")
+    )
+    if before is not None:
+        records = records.filter(received_at__lt=start_of_day(before))
+    kind = _("Consultation")
+    topics, statuses = dict(Topic.choices), dict(ConsultationStatus.choices)
+    result = []
+    for record in records[:limit]:
+        day = timezone.localtime(record.received_at).date()
+        result.append(
+            TimelineEntry(
+                on=day,
+                sort_key=(day, KIND_RANK, record.pk),
+                kind=kind,
+                title=f"{topics.get(record.topic, record.topic)} · "
+                f"{statuses.get(record.status, record.status)}",
+                detail=Truncator(record.summary).chars(DETAIL_CHARS),
+                url=reverse("outreach:consultation-detail", args=[record.pk]),
+            )
+        )
+    return result
 
 
 def actions(household, user) -> list:
-    return []
+    """A button to record a consultation with the head of the household (or its first
+    member) chosen, for staff who may record consultations in the household's community."""
+    if not user.has_perm("outreach.add_consultation"):
+        return []
+    if not can_change_area(user, household.community):
+        return []
+    member = (
+        household.members.filter(archived_at__isnull=True)
+        .annotate(
+            head_first=Case(
+                When(relation=Relation.HEAD, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("head_first", "pk")
+        .only("pk")
+        .first()
+    )
+    url = reverse("outreach:consultation-create")
+    if member is not None:
+        url = f"{url}?person={member.pk}"
+    return [(_("Record a consultation"), url)]

@@ -1,7 +1,7 @@
 import importlib
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 
@@ -19,8 +19,16 @@ class Command(BaseCommand):
             default=None,
             help="How many households to register in the demo district (benchmarks use many).",
         )
+        parser.add_argument(
+            "--years",
+            type=int,
+            default=3,
+            help="Years of outreach logs ending today (visits, meetings, consultations); 0: none.",
+        )
 
-    def handle(self, *args, seed: int, households: int | None, **options):
+    def handle(self, *args, seed: int, households: int | None, years: int, **options):
+        if years < 0:
+            raise CommandError(_("--years cannot be negative."))
         logins = []
         for config in apps.get_app_configs():
             try:
@@ -29,7 +37,8 @@ class Command(BaseCommand):
                 if exc.name != f"{config.name}.demo":
                     raise
                 continue
-            logins.extend(module.build(seed=seed, stdout=self.stdout, households=households) or [])
+            built = module.build(seed=seed, stdout=self.stdout, households=households, years=years)
+            logins.extend(built or [])
         self.stdout.write(self.style.SUCCESS(_("Demo logins (password unless changed since):")))
         for username, password, role, where in logins:
             self.stdout.write(f"  {username:<18} {password:<14} {role} · {where}")

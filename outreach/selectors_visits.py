@@ -1,0 +1,242 @@
+"""Reads of visits that the list, the export, the detail page and the household timeline
+share, so the figures they show (open follow-ups, assistance totals) have one definition."""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from network.access import area_q, scope_for
+from network.models import LiaisonGroup, User
+from outreach.common import filter_by_area_group_dates
+from outreach.models import Assistance, FollowUp, FollowUpStatus, Liaison, Visit
+from residents.models import Household
+from residents.selectors import reason_text
+from residents.typed_input import typed_text
+
+YUAN = DecimalField(max_digits=12, decimal_places=2)
+
+
+# ---------------------------------------------------------------- figures per visit
+
+
+def open_follow_ups_count():
+    """Open follow-ups of the visit (``OuterRef("pk")``), as a correlated subquery: a
+    ``Count`` over a join would multiply with the assistance rows."""
+    counted = (
+        FollowUp.objects.filter(visit=OuterRef("pk"), status=FollowUpStatus.OPEN)
+        .order_by()
+        .values("visit")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
+def overdue_follow_ups(today: datetime.date | None = None):
+    """Whether the visit has an open follow-up whose due date has passed."""
+    today = today or timezone.localdate()
+    return Exists(
+        FollowUp.objects.filter(visit=OuterRef("pk"), status=FollowUpStatus.OPEN, due_on__lt=today)
+    )
+
+
+def assistance_total():
+    """Yuan of assistance given on the visit (0 when none)."""
+    summed = (
+        Assistance.objects.filter(visit=OuterRef("pk"))
+        .order_by()
+        .values("visit")
+        .annotate(total=Sum("value"))
+        .values("total")
+    )
+    return Coalesce(Subquery(summed, output_field=YUAN), Value(Decimal("0")), output_field=YUAN)
+
+
+def with_figures(visits, today: datetime.date | None = None):
+    return visits.annotate(
+        open_follow_ups=open_follow_ups_count(),
+        has_overdue=overdue_follow_ups(today),
+        assistance_total=assistance_total(),
+    )
+
+
+# ---------------------------------------------------------------- the list and the export
+
+
+FOLLOW_UPS_OPEN = "open"
+FOLLOW_UPS_OVERDUE = "overdue"
+
+
+def visit_list(*, user, filters: dict, today: datetime.date | None = None):
+    """Visits the user may see, narrowed by the list's filters, newest first, with what
+    each row shows fetched in a constant number of queries."""
+    today = today or timezone.localdate()
+    visits = filter_by_area_group_dates(
+        Visit.objects.visible_to(user),
+        filters,
+        area_field="community",
+        date_field="visited_on",
+    )
+    if filters.get("kind"):
+        visits = visits.filter(kind=filters["kind"])
+    if filters.get("festival") is not None:
+        visits = visits.filter(festival=filters["festival"])
+    if filters.get("visitor") is not None:
+        visits = visits.filter(visitors=filters["visitor"])
+    status = filters.get("follow_ups")
+    if status == FOLLOW_UPS_OPEN:
+        visits = visits.filter(
+            Exists(FollowUp.objects.filter(visit=OuterRef("pk"), status=FollowUpStatus.OPEN))
+        )
+    elif status == FOLLOW_UPS_OVERDUE:
+        visits = visits.filter(overdue_follow_ups(today))
+    text = typed_text(filters.get("q"))
+    if text:
+        visits = visits.filter(household__address__icontains=text)
+    return (
+        with_figures(visits, today)
+        .select_related("household", "community", "festival", "liaison_group")
+        .prefetch_related(
+            Prefetch("visitors", queryset=User.objects.order_by("real_name", "username")),
+            Prefetch("visiting_liaisons", queryset=Liaison.objects.order_by("name", "id")),
+        )
+        .order_by("-visited_on", "-id")
+    )
+
+
+def for_export(visits):
+    """The list's visits with their follow-ups too (the export writes them in a cell)."""
+    return visits.prefetch_related(
+        Prefetch("follow_ups", queryset=FollowUp.objects.select_related("assignee"))
+    )
+
+
+def visitor_names(visit) -> list[str]:
+    """Who went: staff accounts, liaisons, then others as typed (uses the prefetches)."""
+    names = [u.display_name for u in visit.visitors.all()]
+    names += [liaison.name for liaison in visit.visiting_liaisons.all()]
+    if visit.other_visitors.strip():
+        names.append(visit.other_visitors.strip())
+    return names
+
+
+# ---------------------------------------------------------------- where a user may record
+
+
+def recordable_households(user, *, including=None):
+    """Current households in which ``user`` may record a visit: where they are staff, and
+    the communities of their own liaison groups. ``including``: a household kept although
+    it no longer qualifies (the one a visit being edited already names)."""
+    scope = scope_for(user)
+    households = Household.objects.select_related("community")
+    if scope.everything:
+        q = Q()
+    else:
+        q = area_q(user, "community", for_change=True) if scope.changeable_paths else Q(pk__in=[])
+        if scope.group_ids:
+            communities = LiaisonGroup.objects.filter(pk__in=sorted(scope.group_ids)).values(
+                "community_id"
+            )
+            q |= Q(community_id__in=communities)
+    q &= Q(archived_at__isnull=True)
+    if including is not None:
+        q |= Q(pk=including)
+    return households.filter(q).visible_to(user)
+
+
+def search_households(households, text: str, limit: int = 30):
+    """Households whose address (or a member's name) contains ``text``."""
+    text = typed_text(text)
+    if not text:
+        return households.order_by("address", "pk")[:limit]
+    matching = Q(address__icontains=text) | Q(
+        pk__in=Household.objects.filter(members__name__icontains=text).values("pk")
+    )
+    return households.filter(matching).order_by("address", "pk")[:limit]
+
+
+# ---------------------------------------------------------------- history
+
+
+@dataclass
+class HistoryEntry:
+    at: datetime.datetime
+    user: object
+    subject: str
+    kind: str  # "+" created, "~" changed, "-" deleted
+    fields: list[str] = field(default_factory=list)
+    reason: str = ""
+
+
+HIDDEN_HISTORY_FIELDS = {"updated_at", "created_at", "submission_key", "community"}
+
+
+def _entries(records, subject_of) -> list[HistoryEntry]:
+    previous: dict[int, object] = {}
+    entries = []
+    for record in sorted(records, key=lambda r: (r.history_date, r.history_id)):
+        before = previous.get(record.id)
+        changed: list[str] = []
+        if before is not None and record.history_type == "~":
+            delta = record.diff_against(before)
+            meta = record.instance_type._meta
+            changed = [
+                str(meta.get_field(c.field).verbose_name)
+                for c in delta.changes
+                if c.field not in HIDDEN_HISTORY_FIELDS
+            ]
+        previous[record.id] = record
+        unchanged = before is not None and record.history_type == "~" and not changed
+        if unchanged and not record.history_change_reason:
+            continue
+        entries.append(
+            HistoryEntry(
+                at=record.history_date,
+                user=record.history_user,
+                subject=subject_of(record),
+                kind=record.history_type,
+                fields=changed,
+                reason=reason_text(record.history_change_reason or ""),
+            )
+        )
+    return entries
+
+
+def visit_history(visit, *, limit: int = 50) -> list[HistoryEntry]:
+    """Who changed what and when: the visit, its follow-ups and its assistance, newest
+    first."""
+    from django.utils.translation import gettext as _
+
+    visit_records = Visit.history.filter(id=visit.pk).select_related("history_user")
+    follow_ups = FollowUp.history.filter(visit_id=visit.pk).select_related("history_user")
+    assistance = Assistance.history.filter(visit_id=visit.pk).select_related("history_user")
+    entries = [
+        *_entries(visit_records.order_by("-history_date")[:limit], lambda r: _("Visit")),
+        *_entries(
+            follow_ups.order_by("-history_date")[:limit],
+            lambda r: _("Follow-up: %(action)s") % {"action": r.action},
+        ),
+        *_entries(
+            assistance.order_by("-history_date")[:limit],
+            lambda r: (
+                _("Assistance: %(kind)s ¥%(value)s")
+                % {"kind": r.get_kind_display(), "value": r.value}
+            ),
+        ),
+    ]
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:limit]
