@@ -9,6 +9,7 @@ class OutreachConfig(AppConfig):
     def ready(self):
         from network.home_panels import register_panel
         from outreach import (
+            compliance_cache,
             home,
             signals,
             timeline_consultations,
@@ -17,7 +18,7 @@ class OutreachConfig(AppConfig):
         )
         from residents.timeline import register_action, register_source
 
-        del signals  # connected on import
+        del signals, compliance_cache  # their handlers connect on import
         for module in (timeline_visits, timeline_pairings, timeline_consultations):
             register_source(module.entries)
             register_action(module.actions)

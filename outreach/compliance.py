@@ -30,7 +30,14 @@ the first quarter too. Households belong to communities, so a household obligati
 liaison group" is counted per the group's community.
 
 Queries: a handful to load the areas, groups and obligations, then one aggregate query per
-obligation (GROUP BY area or community), whatever the number of households, visits or meetings.
+meeting obligation (GROUP BY area or group, and month) and one per set of households due
+(GROUP BY community) for all the household obligations that share it (the four festivals
+everyone keeps share one), whatever the number of households, visits or meetings. Whether a
+household was visited, or has a minority member, is a semi-join (``household_id IN (SELECT
+…)``) that PostgreSQL hashes once per query, never a probe per household; the indexes
+``visit_festival_window_idx``, ``visit_current_day_idx`` and ``meeting_kind_day_idx`` serve
+them from the index alone. The report's figures are cached, never stale, by
+``outreach.compliance_cache``.
 """
 
 from __future__ import annotations
@@ -39,12 +46,12 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, TruncMonth
-from django.db.models.lookups import GreaterThanOrEqual
+from django.db.models import Count, F, IntegerField, Q, Value
+from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
 
 from network.models import Area, AreaLevel, LiaisonGroup
+from outreach import compliance_cache  # connects the handlers that version the data
 from outreach.festivals import festival_dates
 from outreach.models import (
     Meeting,
@@ -55,7 +62,7 @@ from outreach.models import (
     Visit,
     VisitKind,
 )
-from residents.models import Household, HouseholdStatus, Person, PersonStatus
+from residents.models import Ethnicity, Household, HouseholdStatus, Person, PersonStatus
 
 GRACE_DAYS = 7  # a festival's visits are judged a week after the festival
 WINDOW_DAYS = 30  # a festival visit counts from 30 days before to 30 days after
@@ -268,6 +275,9 @@ class Context:
     units: list[Unit]
     obligations: list[Obligation]
     assigned: dict[int, list[Unit]]  # obligation pk → units it applies to
+    # the version of the data read before anything else (``cached=True``): the report's
+    # figures are cached under it; None: computed afresh
+    version: str | None = None
 
     def units_of(self, obligation: Obligation) -> list[Unit]:
         return self.assigned.get(obligation.pk, [])
@@ -329,9 +339,16 @@ def _calendar_order(obligation: Obligation, span: Span) -> datetime.date:
     return datetime.date.max
 
 
-def build_context(user, *, area: Area | None = None, span: Span, today: datetime.date) -> Context:
+def build_context(
+    user, *, area: Area | None = None, span: Span, today: datetime.date, cached: bool = False
+) -> Context:
     """Load the areas, groups and obligations for ``user`` under ``area`` (which the caller
-    has checked the user may see; None: all the user may see)."""
+    has checked the user may see; None: all the user may see).
+
+    ``cached``: the report's figures may come from the cache (``outreach.compliance_cache``).
+    The version of the data is then read first, so that nothing loaded here or computed
+    later is older than the version it is cached under."""
+    version = compliance_cache.current_version() if cached else None
     areas_qs = Area.objects.visible_to(user)
     groups_qs = LiaisonGroup.objects.visible_to(user).filter(
         is_active=True, community__is_active=True
@@ -366,6 +383,7 @@ def build_context(user, *, area: Area | None = None, span: Span, today: datetime
         units=units,
         obligations=obligations,
         assigned=resolve(obligations, units),
+        version=version,
     )
 
 
@@ -414,8 +432,9 @@ def _root_q(context: Context, field_name: str) -> Q:
     return Q(**{f"{field_name}__path__startswith": context.root.path})
 
 
-def figures_for(context: Context, obligation: Obligation) -> list[Figure]:
-    """The figures of one obligation for each unit it applies to, in one query."""
+def figures_for(context: Context, obligation: Obligation, households=None) -> list[Figure]:
+    """The figures of one obligation for each unit it applies to, in one query (or none, for
+    a household obligation whose ``households`` counts were fetched with others')."""
     units = context.units_of(obligation)
     judged, current = occasions(obligation, context.span, context.today)
     figures = {
@@ -435,7 +454,9 @@ def figures_for(context: Context, obligation: Obligation) -> list[Figure]:
                 figure.current_due = obligation.times
                 figure.current_done = held.get(current.key, 0)
     else:
-        counts = _household_counts(context, obligation, units, windows)
+        if households is None:
+            households = household_counts(context, [obligation])
+        counts = households.get(obligation.pk, {})
         for key, figure in figures.items():
             due, done = counts.get(key, (0, [0] * len(windows)))
             figure.due = due * len(judged)
@@ -560,14 +581,16 @@ HARDSHIP_Q = (
 ACTIVE_HOUSEHOLD_Q = Q(status=HouseholdStatus.ACTIVE, archived_at__isnull=True)
 
 
-def minority_member(ethnicity_ids=()) -> Exists:
-    """The household has an active minority member (of one of ``ethnicity_ids`` if any)."""
-    members = Person.objects.filter(
-        household=OuterRef("pk"), status=PersonStatus.ACTIVE, archived_at__isnull=True
-    ).exclude(ethnicity__code=HAN)
+def minority_member(ethnicity_ids=()) -> Q:
+    """The household has an active minority member (of one of ``ethnicity_ids`` if any): a
+    semi-join on the persons, hashed once per query."""
+    han = Ethnicity.objects.filter(code=HAN).values("pk")
+    members = Person.objects.filter(status=PersonStatus.ACTIVE, archived_at__isnull=True).exclude(
+        ethnicity_id__in=han
+    )
     if ethnicity_ids:
         members = members.filter(ethnicity_id__in=list(ethnicity_ids))
-    return Exists(members)
+    return Q(pk__in=members.order_by().values("household_id"))
 
 
 def festival_households(user, festival, area: Area | None = None):
@@ -580,19 +603,18 @@ def festival_households(user, festival, area: Area | None = None):
     return households.filter(minority_member(ethnicity_ids))
 
 
-def festival_visited(festival, day: datetime.date, window: int = WINDOW_DAYS) -> Exists:
-    """A festival visit for ``festival`` within ``window`` days of ``day``."""
+def festival_visited(festival, day: datetime.date, window: int = WINDOW_DAYS) -> Q:
+    """A festival visit for ``festival`` within ``window`` days of ``day`` (a semi-join the
+    index ``visit_festival_window_idx`` answers alone)."""
     delta = datetime.timedelta(days=window)
-    return Exists(
-        Visit.objects.filter(
-            household=OuterRef("pk"),
-            archived_at__isnull=True,
-            kind=VisitKind.FESTIVAL,
-            festival_id=festival.pk,
-            visited_on__gte=day - delta,
-            visited_on__lte=day + delta,
-        )
+    visits = Visit.objects.filter(
+        archived_at__isnull=True,
+        kind=VisitKind.FESTIVAL,
+        festival_id=festival.pk,
+        visited_on__gte=day - delta,
+        visited_on__lte=day + delta,
     )
+    return Q(pk__in=visits.order_by().values("household_id"))
 
 
 def hardship_households(user, area: Area | None = None):
@@ -608,47 +630,70 @@ def _due_households(context: Context, obligation: Obligation):
     return hardship_households(context.user, context.root)
 
 
-def _visited(obligation: Obligation, occasion: Occasion):
-    """The condition that a household was visited for ``occasion``."""
+def _due_set(obligation: Obligation) -> tuple:
+    """Obligations with the same ``_due_set`` have the same households due."""
+    if obligation.kind == ObligationKind.FESTIVAL_VISITS:
+        ethnicities = sorted(e.pk for e in obligation.festival.ethnicities.all())
+        return (ObligationKind.FESTIVAL_VISITS, *ethnicities)
+    return (ObligationKind.HARDSHIP_VISITS,)
+
+
+def _visited(obligation: Obligation, occasion: Occasion) -> Q:
+    """The condition that a household was visited for ``occasion``: ``times`` visits of any
+    kind in the period for hardship (``visit_current_day_idx``)."""
     if obligation.kind == ObligationKind.FESTIVAL_VISITS:
         return festival_visited(obligation.festival, occasion.day)
     visits = Visit.objects.filter(
-        household=OuterRef("pk"),
         archived_at__isnull=True,
         visited_on__gte=occasion.start,
         visited_on__lte=occasion.end,
-    )
-    if obligation.times <= 1:
-        return Exists(visits)
-    count = visits.order_by().values("household").annotate(n=Count("pk")).values("n")
-    return GreaterThanOrEqual(
-        Coalesce(Subquery(count, output_field=IntegerField()), 0), obligation.times
-    )
-
-
-def _household_counts(context, obligation, units, windows) -> dict[str, tuple[int, list[int]]]:
-    """unit key → (households due, [visited for each occasion]), one GROUP BY community."""
-    done = {
-        f"done{i}": Count("pk", filter=Q(_visited(obligation, o))) for i, o in enumerate(windows)
-    }
-    rows = (
-        _due_households(context, obligation)
-        .filter(community_id__in=_communities(context, units))
-        .order_by()
-        .values("community_id")
-        .annotate(due=Count("pk"), **done)
-    )
-    holder = _area_units(context, units)
-    counts: dict[str, tuple[int, list[int]]] = {}
-    for row in rows:
-        unit = holder.get(row["community_id"])
-        if unit is None:
-            continue
-        due, visited = counts.get(unit.key, (0, [0] * len(windows)))
-        counts[unit.key] = (
-            due + row["due"],
-            [v + row[f"done{i}"] for i, v in enumerate(visited)],
+    ).order_by()
+    if obligation.times > 1:
+        visits = (
+            visits.values("household_id").annotate(n=Count("pk")).filter(n__gte=obligation.times)
         )
+    return Q(pk__in=visits.values("household_id"))
+
+
+def household_counts(context: Context, obligations) -> dict[int, dict[str, tuple[int, list[int]]]]:
+    """obligation pk → unit key → (households due, [visited for each occasion, judged ones
+    first]) for the household ``obligations``: one GROUP BY community per set of households
+    due, with a count of the visited for each obligation and occasion."""
+    batches: dict[tuple, list] = defaultdict(list)
+    for obligation in obligations:
+        units = context.units_of(obligation)
+        judged, current = occasions(obligation, context.span, context.today)
+        windows = [*judged, *([current] if current else [])]
+        if units and windows:
+            batches[_due_set(obligation)].append((obligation, units, windows))
+    counts: dict[int, dict[str, tuple[int, list[int]]]] = {}
+    for batch in batches.values():
+        communities: set[int] = set()
+        visited = {}
+        for n, (obligation, units, windows) in enumerate(batch):
+            communities.update(_communities(context, units))
+            for i, occasion in enumerate(windows):
+                visited[f"done{n}_{i}"] = Count("pk", filter=_visited(obligation, occasion))
+        rows = list(
+            _due_households(context, batch[0][0])
+            .filter(community_id__in=sorted(communities))
+            .order_by()
+            .values("community_id")
+            .annotate(due=Count("pk"), **visited)
+        )
+        for n, (obligation, units, windows) in enumerate(batch):
+            holder = _area_units(context, units)
+            mine: dict[str, tuple[int, list[int]]] = {}
+            for row in rows:
+                unit = holder.get(row["community_id"])
+                if unit is None:
+                    continue
+                due, done = mine.get(unit.key, (0, [0] * len(windows)))
+                mine[unit.key] = (
+                    due + row["due"],
+                    [d + row[f"done{n}_{i}"] for i, d in enumerate(done)],
+                )
+            counts[obligation.pk] = mine
     return counts
 
 
@@ -667,7 +712,7 @@ def household_rows(context: Context, obligation: Obligation, units, occasions_, 
     parts = []
     for index, occasion in enumerate(occasions_):
         households = _due_households(context, obligation).filter(community_id__in=communities)
-        visited = Q(_visited(obligation, occasion))
+        visited = _visited(obligation, occasion)
         if which == "done":
             households = households.filter(visited)
         elif which == "overdue":
@@ -760,10 +805,57 @@ class Report:
         return sum(f.overdue for f in self.figures)
 
 
+def report_figures(context: Context) -> list[Figure]:
+    """Every obligation's figures for every unit in scope: one query per meeting obligation
+    and one per set of households due; or, when ``context.version`` is set, the numbers
+    cached for it (``outreach.compliance_cache``)."""
+    computed: list[Figure] = []
+
+    def compute() -> dict[tuple[int, str], tuple[int, ...]]:
+        households = household_counts(
+            context, [o for o in context.obligations if o.kind in HOUSEHOLD_KINDS]
+        )
+        computed.extend(f for o in context.obligations for f in figures_for(context, o, households))
+        return {
+            (f.obligation.pk, f.unit.key): (
+                f.due,
+                f.done,
+                f.overdue,
+                f.current_due,
+                f.current_done,
+            )
+            for f in computed
+        }
+
+    if context.version is None:
+        compute()
+        return computed
+    numbers = compliance_cache.cached_report(context, compute)
+    if computed:
+        return computed
+    figures = []
+    for obligation in context.obligations:
+        units = context.units_of(obligation)
+        if not units:
+            continue
+        judged, current = occasions(obligation, context.span, context.today)
+        for unit in units:
+            figure = Figure(obligation=obligation, unit=unit, judged=judged, current=current)
+            (
+                figure.due,
+                figure.done,
+                figure.overdue,
+                figure.current_due,
+                figure.current_done,
+            ) = numbers[(obligation.pk, unit.key)]
+            figures.append(figure)
+    return figures
+
+
 def compliance_report(context: Context) -> Report:
     """Every obligation's figures for every unit in scope, grouped by kind of unit, with the
     totals of each obligation (column) and of each unit (row)."""
-    figures = [f for o in context.obligations for f in figures_for(context, o)]
+    figures = report_figures(context)
     labels = dict(ObligationUnit.choices)
     sections = []
     for kind in UNIT_ORDER:

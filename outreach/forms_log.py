@@ -7,9 +7,7 @@ posted is checked against what the user may record (``may_record_in``): a househ
 liaison from elsewhere is refused by the field, never saved.
 """
 
-import unicodedata
 import uuid
-from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
@@ -20,7 +18,6 @@ from network.access import area_q, scope_for
 from network.models import Area, AreaLevel, LiaisonGroup
 from outreach.common import default_group, may_record_in, no_future, recordable_groups
 from outreach.models import (
-    MAX_YUAN,
     AssistanceKind,
     Festival,
     GroupMembership,
@@ -30,6 +27,7 @@ from outreach.models import (
     current_q,
 )
 from outreach.selectors_visits import recordable_households
+from outreach.typed import YuanField
 from residents.models import Household
 from residents.typed_input import whole_number
 
@@ -94,27 +92,6 @@ def _line(**attrs) -> forms.TextInput:
     return forms.TextInput(attrs={"class": "form-control form-control-lg", **attrs})
 
 
-class YuanField(forms.DecimalField):
-    """Yuan as typed on a phone: full-width digits and point (２００．５), ¥ or 元,
-    thousands separators, the IME full stop for the point."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_digits", 10)
-        kwargs.setdefault("decimal_places", 2)
-        kwargs.setdefault("min_value", Decimal("0"))
-        kwargs.setdefault("max_value", MAX_YUAN)
-        kwargs.setdefault("widget", _line(inputmode="decimal", autocomplete="off"))
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = unicodedata.normalize("NFKC", value)
-            for mark in ("¥", "￥", "元", ",", " ", "\u3000"):
-                value = value.replace(mark, "")
-            value = value.replace("。", ".").strip()
-        return super().to_python(value)
-
-
 def submission_key_of(data) -> uuid.UUID | None:
     """The hidden submission key of a posted form, or None when missing or malformed."""
     raw = (data or {}).get("submission_key")
@@ -175,7 +152,11 @@ class QuickVisitForm(forms.Form):
         required=False,
         widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
     )
-    assistance_value = YuanField(label=gettext_lazy("Value (yuan)"), required=False)
+    assistance_value = YuanField(
+        label=gettext_lazy("Value (yuan)"),
+        required=False,
+        widget=_line(inputmode="decimal", autocomplete="off"),
+    )
     assistance_description = forms.CharField(
         label=gettext_lazy("What was given"), required=False, max_length=200
     )

@@ -5,7 +5,6 @@ the liaison groups they record for (a liaison: only their own), and attendees th
 An attendee already on record whom the editor may not see stays on record, unnamed.
 """
 
-import unicodedata
 import uuid
 from decimal import Decimal
 
@@ -17,8 +16,9 @@ from django.utils.translation import gettext_lazy
 from network.access import area_q, scope_for, users_visible_to
 from network.models import Area, AreaLevel, Post, Role, User
 from outreach.common import OutreachFilterForm, default_group, may_record_in, recordable_groups
-from outreach.models import MAX_YUAN, Liaison, Meeting, MeetingKind
+from outreach.models import Liaison, Meeting, MeetingKind
 from outreach.photos import PhotosField
+from outreach.typed import YuanField
 from residents.models import Person, PersonStatus
 from residents.typed_input import whole_number
 
@@ -64,30 +64,6 @@ class MeetingFilterForm(OutreachFilterForm):
     def __init__(self, data=None, *, user, **kwargs):
         super().__init__(data, user=user, **kwargs)
         self.fields["attendee"].queryset = users_visible_to(user).order_by("real_name", "username")
-
-
-# ---------------------------------------------------------------- typed values
-
-
-class YuanField(forms.DecimalField):
-    """An amount in yuan as people type it: full-width digits and point (１２０．５),
-    a ¥ sign or 元, thousands separators, an IME full stop for the point."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_digits", 10)
-        kwargs.setdefault("decimal_places", 2)
-        kwargs.setdefault("min_value", Decimal("0"))
-        kwargs.setdefault("max_value", MAX_YUAN)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = unicodedata.normalize("NFKC", value)
-            for mark in ("¥", "元", ",", " ", "\u3000"):
-                value = value.replace(mark, "")
-            value = value.replace("。", ".").strip()
-        return super().to_python(value)
 
 
 # ---------------------------------------------------------------- the meeting record

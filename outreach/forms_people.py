@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from network.access import users_visible_to
 from network.models import Area, AreaLevel, LiaisonGroup, Post
-from outreach.common import AreaField, no_future, recordable_groups
+from outreach.common import AreaField, ListFilterForm, no_future, recordable_groups, style_widgets
 from outreach.models import (
     GroupMembership,
     GroupPosition,
@@ -48,17 +48,6 @@ def normalise_mobile(raw: str) -> str:
     return text
 
 
-def _style(form):
-    for field in form.fields.values():
-        widget = field.widget
-        if isinstance(widget, forms.CheckboxInput):
-            widget.attrs.setdefault("class", "form-check-input")
-        elif isinstance(widget, forms.Select):
-            widget.attrs.setdefault("class", "form-select")
-        else:
-            widget.attrs.setdefault("class", "form-control")
-
-
 def _read_choices(field):
     """The options read once as a plain list (iterating the field would query again)."""
     field.choices = [("", field.empty_label)] + [
@@ -84,7 +73,7 @@ class CommunityField(forms.ModelChoiceField):
 # ---------------------------------------------------------------- the list
 
 
-class LiaisonFilterForm(forms.Form):
+class LiaisonFilterForm(ListFilterForm):
     """The liaison list's filters (GET). A value that does not fit is dropped."""
 
     q = forms.CharField(
@@ -118,17 +107,10 @@ class LiaisonFilterForm(forms.Form):
         self.fields["group"].queryset = LiaisonGroup.objects.visible_to(user).order_by("name")
         _read_choices(self.fields["area"])
         _read_choices(self.fields["group"])
-        _style(self)
+        style_widgets(self.fields)
 
     def clean_q(self):
         return typed_text(self.cleaned_data.get("q"), 50)
-
-    @property
-    def filters(self) -> dict:
-        if not self.is_bound:
-            return {}
-        self.is_valid()
-        return {k: v for k, v in getattr(self, "cleaned_data", {}).items() if v not in ("", None)}
 
 
 # ---------------------------------------------------------------- one liaison
@@ -187,7 +169,7 @@ class LiaisonForm(forms.ModelForm):
         )
         self._offer_from(offered)
         self.fields["mobile"].help_text = _("An 11-digit mainland mobile number.")
-        _style(self)
+        style_widgets(self.fields)
 
     def _offer_from(self, community):
         """Offer the accounts and residents of one community (none before it is chosen),
@@ -314,56 +296,62 @@ class LiaisonForm(forms.ModelForm):
 # ---------------------------------------------------------------- seats
 
 
-class GroupChoiceField(forms.ModelChoiceField):
+class NameChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.name
 
 
-class MembershipForm(forms.ModelForm):
+class SeatForm(forms.ModelForm):
+    """A liaison's new seat: where (``place``, one of ``places(user, liaison)``), position and
+    start. The rules are checked by operations_people (membership_add, zone_post_add)."""
+
+    place = ""
+    wrong_place = ""
+    default_position = ""
+
+    def __init__(self, *args, user, liaison: Liaison, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[self.place].queryset = self.places(user, liaison)
+        self.fields[self.place].error_messages["invalid_choice"] = self.wrong_place
+        self.fields["position"].initial = self.default_position
+        self.fields["start_date"].initial = timezone.localdate()
+        style_widgets(self.fields)
+
+    def places(self, user, liaison):
+        raise NotImplementedError
+
+    def _post_clean(self):
+        pass
+
+
+class MembershipForm(SeatForm):
+    place = "group"
+    wrong_place = _("Choose a liaison group of the liaison's community.")
+    default_position = GroupPosition.MEMBER
+
     class Meta:
         model = GroupMembership
         fields = ["group", "position", "start_date"]
-        field_classes = {"group": GroupChoiceField}
+        field_classes = {"group": NameChoiceField}
         widgets = {"start_date": DATE}
 
-    def __init__(self, *args, user, liaison: Liaison, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = recordable_groups(user).filter(community=liaison.community)
-        self.fields["group"].error_messages["invalid_choice"] = _(
-            "Choose a liaison group of the liaison's community."
-        )
-        self.fields["position"].initial = GroupPosition.MEMBER
-        self.fields["start_date"].initial = timezone.localdate()
-        _style(self)
-
-    def _post_clean(self):
-        pass  # the rules are checked by operations_people.membership_add
+    def places(self, user, liaison):
+        return recordable_groups(user).filter(community=liaison.community)
 
 
-class ZoneChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return obj.name
+class ZonePostForm(SeatForm):
+    place = "zone"
+    wrong_place = _("Choose a zone of the liaison's sub-district.")
+    default_position = ZonePosition.LIAISON
 
-
-class ZonePostForm(forms.ModelForm):
     class Meta:
         model = ZonePost
         fields = ["zone", "position", "start_date"]
-        field_classes = {"zone": ZoneChoiceField}
+        field_classes = {"zone": NameChoiceField}
         widgets = {"start_date": DATE}
 
-    def __init__(self, *args, user, liaison: Liaison, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["zone"].queryset = zones_for(user, liaison)
-        self.fields["zone"].error_messages["invalid_choice"] = _(
-            "Choose a zone of the liaison's sub-district."
-        )
-        self.fields["position"].initial = ZonePosition.LIAISON
-        self.fields["start_date"].initial = timezone.localdate()
-        _style(self)
-
-    def _post_clean(self):
-        pass  # the rules are checked by operations_people.zone_post_add
+    def places(self, user, liaison):
+        return zones_for(user, liaison)
 
 
 class EndForm(forms.Form):
@@ -372,13 +360,13 @@ class EndForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["end_date"].initial = timezone.localdate()
-        _style(self)
+        style_widgets(self.fields)
 
 
 # ---------------------------------------------------------------- leadership and coordination
 
 
-class WorkGroupFilterForm(forms.Form):
+class WorkGroupFilterForm(ListFilterForm):
     kind = forms.ChoiceField(
         label=_("Kind"), required=False, choices=[("", _("All")), *WorkGroupKind.choices]
     )
@@ -396,14 +384,7 @@ class WorkGroupFilterForm(forms.Form):
             Area.objects.visible_to(user).filter(level=AreaLevel.SUBDISTRICT).order_by("path")
         )
         _read_choices(self.fields["subdistrict"])
-        _style(self)
-
-    @property
-    def filters(self) -> dict:
-        if not self.is_bound:
-            return {}
-        self.is_valid()
-        return {k: v for k, v in getattr(self, "cleaned_data", {}).items() if v not in ("", None)}
+        style_widgets(self.fields)
 
 
 class WorkGroupForm(forms.ModelForm):
@@ -424,7 +405,7 @@ class WorkGroupForm(forms.ModelForm):
         self.fields["subdistrict"].error_messages["invalid_choice"] = _(
             "Choose a sub-district you manage."
         )
-        _style(self)
+        style_widgets(self.fields)
 
     def clean_name(self):
         name = typed_text(self.cleaned_data.get("name"), 100)
@@ -467,7 +448,7 @@ class WorkGroupMemberForm(forms.ModelForm):
             "Choose an account with a current post in this sub-district."
         )
         self.fields["start_date"].initial = timezone.localdate()
-        _style(self)
+        style_widgets(self.fields)
 
     def clean(self):
         cleaned = super().clean()

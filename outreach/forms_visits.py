@@ -2,7 +2,6 @@
 follow-ups, its assistance and photos, saved together or not at all), and the follow-up
 status form."""
 
-import unicodedata
 import uuid
 
 from django import forms
@@ -14,7 +13,14 @@ from django.utils.translation import gettext_lazy
 
 from network.access import scope_for, users_visible_to
 from network.models import Area, AreaLevel, LiaisonGroup, User
-from outreach.common import OutreachFilterForm, default_group, may_record_in, recordable_groups
+from outreach.common import (
+    ListFilterForm,
+    OutreachFilterForm,
+    default_group,
+    may_record_in,
+    recordable_groups,
+    style_widgets,
+)
 from outreach.models import (
     Assistance,
     Festival,
@@ -31,6 +37,7 @@ from outreach.selectors_visits import (
     recordable_households,
     search_households,
 )
+from outreach.typed import YuanField
 from residents.typed_input import whole_number
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -79,18 +86,6 @@ def without_unfit_ids(data, *, replacement=None):
                 kept.append(replacement)
         data.setlist(key, kept)
     return data
-
-
-def _styled(fields) -> None:
-    """Bootstrap classes for plain rendering (the formset rows are laid out by hand)."""
-    for field in fields.values():
-        widget = field.widget
-        if isinstance(widget, forms.CheckboxInput):
-            widget.attrs.setdefault("class", "form-check-input")
-        elif isinstance(widget, forms.Select | forms.SelectMultiple):
-            widget.attrs.setdefault("class", "form-select")
-        elif not isinstance(widget, forms.HiddenInput | forms.FileInput):
-            widget.attrs.setdefault("class", "form-control")
 
 
 def _person_label(user) -> str:
@@ -159,7 +154,7 @@ class VisitFilterForm(OutreachFilterForm):
         self.fields["visitor"].queryset = visible_users(user)
 
 
-class FollowUpFilterForm(forms.Form):
+class FollowUpFilterForm(ListFilterForm):
     """Filters of the open follow-ups list (GET); a value that does not fit is dropped."""
 
     overdue = forms.BooleanField(label=gettext_lazy("Overdue only"), required=False)
@@ -177,14 +172,7 @@ class FollowUpFilterForm(forms.Form):
         self.fields["area"].queryset = (
             Area.objects.visible_to(user).exclude(level=AreaLevel.DISTRICT).order_by("path")
         )
-        _styled(self.fields)
-
-    @property
-    def filters(self) -> dict:
-        if not self.is_bound:
-            return {}
-        self.is_valid()
-        return {k: v for k, v in getattr(self, "cleaned_data", {}).items() if v not in ("", None)}
+        style_widgets(self.fields)
 
 
 class FollowUpUpdateForm(forms.Form):
@@ -200,18 +188,6 @@ class FollowUpUpdateForm(forms.Form):
 
 
 # ---------------------------------------------------------------- entering a visit
-
-
-class YuanField(forms.DecimalField):
-    """An amount in yuan as people type it: "２００", "¥200", "1,500", "200元"."""
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = unicodedata.normalize("NFKC", value)
-            for sign in ("¥", "元", ",", " "):
-                value = value.replace(sign, "")
-            value = value.strip()
-        return super().to_python(value)
 
 
 class HouseholdChoiceField(forms.ModelChoiceField):
@@ -308,7 +284,7 @@ class VisitForm(forms.ModelForm):
             )
         self.fields["visiting_liaisons"].queryset = liaisons.order_by("name", "id")
         self.fields["visited_on"].help_text = _("Not in the future.")
-        _styled(self.fields)
+        style_widgets(self.fields)
 
     def _chosen_pk(self, name):
         if self.is_bound:
@@ -394,17 +370,11 @@ class FollowUpForm(forms.ModelForm):
         self.fields["assignee"].queryset = visible_users(
             user, including=[assignee] if assignee else ()
         )
-        _styled(self.fields)
+        style_widgets(self.fields)
 
 
 class AssistanceForm(forms.ModelForm):
-    value = YuanField(
-        label=gettext_lazy("Value (yuan)"),
-        min_value=0,
-        max_digits=10,
-        decimal_places=2,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-    )
+    value = YuanField(label=gettext_lazy("Value (yuan)"))
 
     class Meta:
         model = Assistance
@@ -412,7 +382,7 @@ class AssistanceForm(forms.ModelForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        _styled(self.fields)
+        style_widgets(self.fields)
 
 
 class FollowUpFormSet(BaseInlineFormSet):

@@ -526,6 +526,19 @@ class Visit(Archivable):
             models.Index(fields=["household", "visited_on"], name="visit_household_idx"),
             models.Index(fields=["community", "visited_on"], name="visit_community_idx"),
             models.Index(fields=["visited_on", "id"], name="visit_order_idx"),
+            # compliance (outreach.compliance): a festival's visits in a window, and the
+            # visits of a period, read from the index alone (hash semi-joins, not probes)
+            models.Index(
+                fields=["kind", "festival", "visited_on"],
+                include=["household"],
+                condition=Q(archived_at__isnull=True),
+                name="visit_festival_window_idx",
+            ),
+            models.Index(
+                fields=["visited_on", "household"],
+                condition=Q(archived_at__isnull=True),
+                name="visit_current_day_idx",
+            ),
         ]
 
     def __str__(self):
@@ -713,6 +726,13 @@ class Meeting(Archivable):
         indexes = [
             models.Index(fields=["area", "held_on"], name="meeting_area_idx"),
             models.Index(fields=["held_on", "id"], name="meeting_order_idx"),
+            # compliance: meetings of a kind in the report's periods, from the index alone
+            models.Index(
+                fields=["kind", "held_on"],
+                include=["area", "liaison_group"],
+                condition=Q(archived_at__isnull=True),
+                name="meeting_kind_day_idx",
+            ),
         ]
 
     def __str__(self):
@@ -991,3 +1011,23 @@ class Obligation(models.Model):
             raise ValidationError({"festival": _("Choose the festival.")})
         if self.times < 1:
             raise ValidationError({"times": _("At least once.")})
+
+
+class ComplianceVersion(models.Model):
+    """The version of the data the compliance figures read: one row, bumped (``n + 1`` and a
+    fresh ``stamp``) by ``outreach.compliance_cache`` whenever a record they read is saved or
+    deleted, so cached figures are never served after a change. The stamp is new at every
+    bump, so a version that was rolled back is never reused. Not a record of anything: no
+    area, and no history (``append_only`` exempts it; nothing edits it but that bump)."""
+
+    append_only = True
+
+    n = models.BigIntegerField(default=0)
+    stamp = models.UUIDField(default=uuid.uuid4)
+
+    class Meta:
+        verbose_name = _("compliance data version")
+        verbose_name_plural = _("compliance data versions")
+
+    def __str__(self):
+        return f"{self.n} ({self.stamp})"

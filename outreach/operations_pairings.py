@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from network.access import can_change_area
+from outreach.archiving import set_archived
 from outreach.models import Liaison, Pairing
 from outreach.selectors_pairings import (
     check_pairing,
@@ -97,9 +98,7 @@ def pairing_archive(*, by, pairing: Pairing) -> Pairing:
     if pairing.is_archived:
         return pairing
     with transaction.atomic():
-        pairing.archived_at = timezone.now()
-        _reason(pairing, "archived")
-        pairing.save(update_fields=["archived_at", "updated_at"])
+        set_archived(pairing, True)
     return pairing
 
 
@@ -121,9 +120,7 @@ def pairing_restore(*, by, pairing: Pairing, today: datetime.date | None = None)
                     )
                     % {"partner": partner_name(pairing), "date": duplicate.start_date.isoformat()}
                 )
-        pairing.archived_at = None
-        _reason(pairing, "restored")
-        pairing.save(update_fields=["archived_at", "updated_at"])
+        set_archived(pairing, False)
     return pairing
 
 

@@ -13,11 +13,11 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from network.access import can_change_area
 from network.models import Area, AreaLevel, LiaisonGroup, Post
+from outreach.archiving import set_archived
 from outreach.models import (
     GroupMembership,
     GroupPosition,
@@ -81,9 +81,7 @@ def liaison_archive(*, by, liaison: Liaison) -> Liaison:
     _require_change(by, liaison.community)
     if liaison.is_archived:
         raise ValidationError(_("This liaison is already archived."))
-    liaison.archived_at = timezone.now()
-    _reason(liaison, "archived")
-    liaison.save()
+    set_archived(liaison, True)
     return liaison
 
 
@@ -95,9 +93,7 @@ def liaison_restore(*, by, liaison: Liaison) -> Liaison:
         raise ValidationError(_("This liaison is not archived."))
     with transaction.atomic():
         check_liaison_links(liaison)
-        liaison.archived_at = None
-        _reason(liaison, "restored")
-        liaison.save()
+        set_archived(liaison, False)
     return liaison
 
 
@@ -120,6 +116,30 @@ def _end_seat(seat, end_date: datetime.date, by_area: Area, by):
     return seat
 
 
+def _seat(model, *, liaison, where, place, position, start_date, sole, already, taken):
+    """Seat ``liaison`` (a GroupMembership or a ZonePost at ``place``, its field ``where``).
+    Refused when they already sit there, or when ``position`` is the ``sole`` one (leader,
+    head) and someone else holds it: ``already(seat)`` and ``taken(seat)`` say so."""
+    with transaction.atomic():
+        seats = model.objects.select_for_update().filter(**{where: place})
+        mine = overlapping(seats.filter(liaison=liaison), start_date).first()
+        if mine is not None:
+            raise ValidationError({where: already(mine)})
+        if position == sole:
+            holder = (
+                overlapping(seats.filter(position=sole), start_date)
+                .select_related("liaison")
+                .first()
+            )
+            if holder is not None:
+                raise ValidationError({"position": taken(holder)})
+        seat = model(liaison=liaison, position=position, start_date=start_date, **{where: place})
+        seat.full_clean()
+        _reason(seat, "added")
+        seat.save()
+    return seat
+
+
 def membership_add(
     *,
     by,
@@ -137,42 +157,26 @@ def membership_add(
         raise ValidationError({"group": _("Choose a liaison group of the liaison's community.")})
     if not group.is_active:
         raise ValidationError({"group": _("This liaison group is no longer active.")})
-    with transaction.atomic():
-        seats = GroupMembership.objects.select_for_update().filter(group=group)
-        mine = overlapping(seats.filter(liaison=liaison), start_date).first()
-        if mine is not None:
-            raise ValidationError(
-                {
-                    "group": _(
-                        "%(name)s is already in this group (since %(d)s); end that "
-                        "membership first."
-                    )
-                    % {"name": liaison.name, "d": mine.start_date}
-                }
+    return _seat(
+        GroupMembership,
+        liaison=liaison,
+        where="group",
+        place=group,
+        position=position,
+        start_date=start_date,
+        sole=GroupPosition.LEADER,
+        already=lambda mine: (
+            _("%(name)s is already in this group (since %(d)s); end that membership first.")
+            % {"name": liaison.name, "d": mine.start_date}
+        ),
+        taken=lambda leader: (
+            _(
+                "%(group)s already has a group leader: %(name)s. End their "
+                "membership first; a group has one leader at a time."
             )
-        if position == GroupPosition.LEADER:
-            leader = (
-                overlapping(seats.filter(position=GroupPosition.LEADER), start_date)
-                .select_related("liaison")
-                .first()
-            )
-            if leader is not None:
-                raise ValidationError(
-                    {
-                        "position": _(
-                            "%(group)s already has a group leader: %(name)s. End their "
-                            "membership first; a group has one leader at a time."
-                        )
-                        % {"group": group.name, "name": leader.liaison.name}
-                    }
-                )
-        membership = GroupMembership(
-            liaison=liaison, group=group, position=position, start_date=start_date
-        )
-        membership.full_clean()
-        _reason(membership, "added")
-        membership.save()
-    return membership
+            % {"group": group.name, "name": leader.liaison.name}
+        ),
+    )
 
 
 def membership_end(*, by, membership: GroupMembership, end_date) -> GroupMembership:
@@ -195,39 +199,26 @@ def zone_post_add(
         raise ValidationError(_("Restore this liaison before giving them a zone post."))
     if zone.level != AreaLevel.ZONE or zone.parent_id not in liaison.community.ancestor_ids():
         raise ValidationError({"zone": _("Choose a zone of the liaison's sub-district.")})
-    with transaction.atomic():
-        posts = ZonePost.objects.select_for_update().filter(zone=zone)
-        mine = overlapping(posts.filter(liaison=liaison), start_date).first()
-        if mine is not None:
-            raise ValidationError(
-                {
-                    "zone": _(
-                        "%(name)s already holds a post in this zone (since %(d)s); end it first."
-                    )
-                    % {"name": liaison.name, "d": mine.start_date}
-                }
+    return _seat(
+        ZonePost,
+        liaison=liaison,
+        where="zone",
+        place=zone,
+        position=position,
+        start_date=start_date,
+        sole=ZonePosition.HEAD,
+        already=lambda mine: (
+            _("%(name)s already holds a post in this zone (since %(d)s); end it first.")
+            % {"name": liaison.name, "d": mine.start_date}
+        ),
+        taken=lambda head: (
+            _(
+                "%(zone)s already has a zone head: %(name)s. End that post "
+                "first; a zone has one head at a time."
             )
-        if position == ZonePosition.HEAD:
-            head = (
-                overlapping(posts.filter(position=ZonePosition.HEAD), start_date)
-                .select_related("liaison")
-                .first()
-            )
-            if head is not None:
-                raise ValidationError(
-                    {
-                        "position": _(
-                            "%(zone)s already has a zone head: %(name)s. End that post "
-                            "first; a zone has one head at a time."
-                        )
-                        % {"zone": zone.name, "name": head.liaison.name}
-                    }
-                )
-        post = ZonePost(liaison=liaison, zone=zone, position=position, start_date=start_date)
-        post.full_clean()
-        _reason(post, "added")
-        post.save()
-    return post
+            % {"zone": zone.name, "name": head.liaison.name}
+        ),
+    )
 
 
 def zone_post_end(*, by, post: ZonePost, end_date) -> ZonePost:
@@ -242,9 +233,7 @@ def work_group_archive(*, by, group: WorkGroup) -> WorkGroup:
     _require_change(by, group.subdistrict)
     if group.is_archived:
         raise ValidationError(_("This group is already archived."))
-    group.archived_at = timezone.now()
-    _reason(group, "archived")
-    group.save()
+    set_archived(group, True)
     return group
 
 
@@ -252,9 +241,7 @@ def work_group_restore(*, by, group: WorkGroup) -> WorkGroup:
     _require_change(by, group.subdistrict)
     if not group.is_archived:
         raise ValidationError(_("This group is not archived."))
-    group.archived_at = None
-    _reason(group, "restored")
-    group.save()
+    set_archived(group, False)
     return group
 
 

@@ -8,14 +8,13 @@ are counted, never named.
 """
 
 import datetime
-from dataclasses import dataclass, field
 
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from network.access import users_visible_to
-from outreach.common import filter_by_area_group_dates
+from outreach.common import HistoryEntry, changed_fields, filter_by_area_group_dates
 from outreach.models import Liaison, Meeting, Photo
 from residents.models import Person
 from residents.selectors import reason_text
@@ -130,15 +129,6 @@ def meeting_photos(meeting, user):
 # ---------------------------------------------------------------- history
 
 
-@dataclass
-class HistoryEntry:
-    at: datetime.datetime
-    user: object
-    kind: str  # "+", "~" or "-"
-    fields: list[str] = field(default_factory=list)
-    reason: str = ""
-
-
 def meeting_history(meeting: Meeting, limit: int = HISTORY_LIMIT) -> list[HistoryEntry]:
     """Who changed what and when, newest first, each entry naming the fields it changed.
 
@@ -155,8 +145,7 @@ def meeting_history(meeting: Meeting, limit: int = HISTORY_LIMIT) -> list[Histor
     for record in records:
         changed: list[str] = []
         if before is not None and record.history_type == "~":
-            delta = record.diff_against(before, excluded_fields=["updated_at"])
-            changed = [str(Meeting._meta.get_field(c.field).verbose_name) for c in delta.changes]
+            changed = changed_fields(record, before, hidden=("updated_at",))
         first_of_window = before is None and len(records) > limit
         previous, before = before, record
         if first_of_window:

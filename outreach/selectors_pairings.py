@@ -13,7 +13,6 @@ force that day, and its successor starts the day after.
 import calendar
 import datetime
 import re
-from dataclasses import dataclass, field
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import NotSupportedError
@@ -38,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from network.access import users_visible_to
 from network.models import Post, Role, current_post_q
-from outreach.common import filter_by_area_group_dates
+from outreach.common import HistoryEntry, filter_by_area_group_dates, history_entries
 from outreach.models import Assistance, Liaison, Pairing, Visit
 from residents.models import Household, Person
 
@@ -447,15 +446,6 @@ def official_choices(user):
 # ---------------------------------------------------------------- history
 
 
-@dataclass
-class PairingChange:
-    at: datetime.datetime
-    user: object  # the account that made the change, or None (a script, the shell)
-    kind: str  # "+", "~" or "-"
-    fields: list[str] = field(default_factory=list)
-    reason: str = ""
-
-
 _REASONS = [
     (
         re.compile(r"handed over to (?P<name>.+)", re.S),
@@ -486,35 +476,16 @@ def reason_text(reason: str) -> str:
     return reason
 
 
-def pairing_history(pairing: Pairing, limit: int = HISTORY_LIMIT) -> list[PairingChange]:
+def pairing_history(pairing: Pairing, limit: int = HISTORY_LIMIT) -> list[HistoryEntry]:
     """Who changed what and when, newest first (one query)."""
     records = list(
         pairing.history.select_related("history_user").order_by("-history_date", "-history_id")[
             : limit + 1
         ]
     )
-    records.reverse()
-    changes = []
-    previous = None
-    for record in records:
-        fields: list[str] = []
-        if previous is not None and record.history_type == "~":
-            delta = record.diff_against(previous, excluded_fields=["updated_at", "created_at"])
-            fields = [str(Pairing._meta.get_field(c.field).verbose_name) for c in delta.changes]
-        first_fetched = previous is None and len(records) > limit
-        previous = record
-        if first_fetched:
-            continue  # fetched only to diff the oldest entry shown
-        if record.history_type == "~" and not fields and not record.history_change_reason:
-            continue
-        changes.append(
-            PairingChange(
-                at=record.history_date,
-                user=record.history_user,
-                kind=record.history_type,
-                fields=fields,
-                reason=reason_text(record.history_change_reason or ""),
-            )
-        )
-    changes.reverse()
-    return changes
+    return history_entries(
+        records,
+        hidden=("updated_at", "created_at"),
+        reason_of=reason_text,
+        drop_oldest=len(records) > limit,
+    )

@@ -2,7 +2,6 @@
 share, so the figures they show (open follow-ups, assistance totals) have one definition."""
 
 import datetime
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import (
@@ -21,10 +20,9 @@ from django.utils import timezone
 
 from network.access import area_q, scope_for
 from network.models import LiaisonGroup, User
-from outreach.common import filter_by_area_group_dates
+from outreach.common import HistoryEntry, filter_by_area_group_dates, history_entries
 from outreach.models import Assistance, FollowUp, FollowUpStatus, Liaison, Visit
 from residents.models import Household
-from residents.selectors import reason_text
 from residents.typed_input import typed_text
 
 YUAN = DecimalField(max_digits=12, decimal_places=2)
@@ -172,50 +170,6 @@ def search_households(households, text: str, limit: int = 30):
 # ---------------------------------------------------------------- history
 
 
-@dataclass
-class HistoryEntry:
-    at: datetime.datetime
-    user: object
-    subject: str
-    kind: str  # "+" created, "~" changed, "-" deleted
-    fields: list[str] = field(default_factory=list)
-    reason: str = ""
-
-
-HIDDEN_HISTORY_FIELDS = {"updated_at", "created_at", "submission_key", "community"}
-
-
-def _entries(records, subject_of) -> list[HistoryEntry]:
-    previous: dict[int, object] = {}
-    entries = []
-    for record in sorted(records, key=lambda r: (r.history_date, r.history_id)):
-        before = previous.get(record.id)
-        changed: list[str] = []
-        if before is not None and record.history_type == "~":
-            delta = record.diff_against(before)
-            meta = record.instance_type._meta
-            changed = [
-                str(meta.get_field(c.field).verbose_name)
-                for c in delta.changes
-                if c.field not in HIDDEN_HISTORY_FIELDS
-            ]
-        previous[record.id] = record
-        unchanged = before is not None and record.history_type == "~" and not changed
-        if unchanged and not record.history_change_reason:
-            continue
-        entries.append(
-            HistoryEntry(
-                at=record.history_date,
-                user=record.history_user,
-                subject=subject_of(record),
-                kind=record.history_type,
-                fields=changed,
-                reason=reason_text(record.history_change_reason or ""),
-            )
-        )
-    return entries
-
-
 def visit_history(visit, *, limit: int = 50) -> list[HistoryEntry]:
     """Who changed what and when: the visit, its follow-ups and its assistance, newest
     first."""
@@ -225,14 +179,16 @@ def visit_history(visit, *, limit: int = 50) -> list[HistoryEntry]:
     follow_ups = FollowUp.history.filter(visit_id=visit.pk).select_related("history_user")
     assistance = Assistance.history.filter(visit_id=visit.pk).select_related("history_user")
     entries = [
-        *_entries(visit_records.order_by("-history_date")[:limit], lambda r: _("Visit")),
-        *_entries(
-            follow_ups.order_by("-history_date")[:limit],
-            lambda r: _("Follow-up: %(action)s") % {"action": r.action},
+        *history_entries(
+            visit_records.order_by("-history_date")[:limit], subject_of=lambda r: _("Visit")
         ),
-        *_entries(
+        *history_entries(
+            follow_ups.order_by("-history_date")[:limit],
+            subject_of=lambda r: _("Follow-up: %(action)s") % {"action": r.action},
+        ),
+        *history_entries(
             assistance.order_by("-history_date")[:limit],
-            lambda r: (
+            subject_of=lambda r: (
                 _("Assistance: %(kind)s ¥%(value)s")
                 % {"kind": r.get_kind_display(), "value": r.value}
             ),

@@ -7,14 +7,13 @@ none of them, and are offered no button to record one."""
 from django.db.models import Case, IntegerField, Value, When
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from network.access import can_change_area
 from outreach.models import Consultation, ConsultationStatus, Topic
 from outreach.selectors_consultations import start_of_day
-from residents.models import Relation
-from residents.timeline import TimelineEntry
+from residents.models import Person, Relation
+from residents.timeline import TimelineEntry, detail_url, shorten
 
 KIND_RANK = 3  # order within a day: visits, pairings, then consultations
 DETAIL_CHARS = 80
@@ -25,29 +24,27 @@ def entries(household, user, *, before=None, limit=21) -> list:
     may see, received before the day ``before``, newest first: one query."""
     if not user.has_perm("outreach.view_consultation"):
         return []
-    records = (
-        Consultation.objects.visible_to(user)
-        .current()
-        .filter(person__household=household)
-        .only("pk", "received_at", "topic", "status", "summary")
-        .order_by("-received_at", "-id")
-    )
+    wanted = {"archived_at__isnull": True, "person__household": household}
     if before is not None:
-        records = records.filter(received_at__lt=start_of_day(before))
+        wanted["received_at__lt"] = start_of_day(before)
+    records = Consultation.objects.visible_to(user).filter(**wanted).order_by("-received_at", "-id")
     kind = _("Consultation")
-    topics, statuses = dict(Topic.choices), dict(ConsultationStatus.choices)
+    topics = {value: str(label) for value, label in Topic.choices}
+    statuses = {value: str(label) for value, label in ConsultationStatus.choices}
+    url = detail_url("outreach:consultation-detail")
+    zone = timezone.get_current_timezone()
     result = []
-    for record in records[:limit]:
-        day = timezone.localtime(record.received_at).date()
+    rows = records.values_list("pk", "received_at", "topic", "status", "summary")[:limit]
+    for pk, received_at, topic, status, summary in rows:
+        day = timezone.localtime(received_at, zone).date()
         result.append(
             TimelineEntry(
                 on=day,
-                sort_key=(day, KIND_RANK, record.pk),
+                sort_key=(day, KIND_RANK, pk),
                 kind=kind,
-                title=f"{topics.get(record.topic, record.topic)} · "
-                f"{statuses.get(record.status, record.status)}",
-                detail=Truncator(record.summary).chars(DETAIL_CHARS),
-                url=reverse("outreach:consultation-detail", args=[record.pk]),
+                title=f"{topics.get(topic, topic)} · {statuses.get(status, status)}",
+                detail=shorten(summary, DETAIL_CHARS),
+                url=url(pk),
             )
         )
     return result
@@ -61,7 +58,7 @@ def actions(household, user) -> list:
     if not can_change_area(user, household.community):
         return []
     member = (
-        household.members.filter(archived_at__isnull=True)
+        Person.objects.filter(household=household, archived_at__isnull=True)
         .annotate(
             head_first=Case(
                 When(relation=Relation.HEAD, then=Value(0)),
@@ -70,10 +67,10 @@ def actions(household, user) -> list:
             )
         )
         .order_by("head_first", "pk")
-        .only("pk")
+        .values_list("pk", flat=True)
         .first()
     )
     url = reverse("outreach:consultation-create")
     if member is not None:
-        url = f"{url}?person={member.pk}"
+        url = f"{url}?person={member}"
     return [(_("Record a consultation"), url)]

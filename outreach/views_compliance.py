@@ -7,12 +7,17 @@ the user's scope, a period that is not in the span) give 404, never a hint.
 """
 
 import datetime
+from urllib.parse import quote_plus
 
 from django import forms
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -32,6 +37,7 @@ WHICH_LABELS = {
     "overdue": gettext_lazy("Overdue"),
 }
 UPCOMING_DAYS = 45
+DRILL_PARAMS = ("obligation", "unit", "which", "period", "page")
 
 
 class ComplianceForm(forms.Form):
@@ -109,7 +115,7 @@ class ComplianceForm(forms.Form):
         return {k: v for k, v in self.cleaned_data.items() if v not in ("", None)}
 
 
-def _context(request):
+def _context(request, *, cached=False):
     today = timezone.localdate()
     form = ComplianceForm(request.GET or None, user=request.user, today=today)
     filters = form.filters
@@ -121,7 +127,7 @@ def _context(request):
         date_to=filters.get("date_to"),
     )
     context = compliance.build_context(
-        request.user, area=filters.get("area"), span=span, today=today
+        request.user, area=filters.get("area"), span=span, today=today, cached=cached
     )
     return form, context
 
@@ -157,11 +163,71 @@ def _which(request, allowed=compliance.WHICH):
     return which
 
 
+class DrillLinks:
+    """The links from the report's numbers to the lists behind them, with the page's own
+    filters kept (as ``{% querystring %}`` would), made once per page here rather than by a
+    template tag per number: a district's report has hundreds of them."""
+
+    def __init__(self, request):
+        kept = request.GET.copy()
+        for name in DRILL_PARAMS:
+            kept.pop(name, None)
+        self.kept = kept.urlencode()
+        self.meetings = reverse("outreach:compliance-meetings")
+        self.households = reverse("outreach:compliance-households")
+        self.titles = {which: escape(label) for which, label in WHICH_LABELS.items()}
+
+    def href(self, obligation, which: str, unit_key: str | None = None, period=None) -> str:
+        path = self.meetings if obligation.kind == ObligationKind.MEETING else self.households
+        params = [self.kept] if self.kept else []
+        params.append(f"obligation={obligation.pk}")
+        if unit_key:
+            params.append(f"unit={quote_plus(unit_key)}")
+        params.append(f"which={which}")
+        if period:
+            params.append(f"period={quote_plus(period)}")
+        return f"{path}?{'&'.join(params)}"
+
+    def hrefs(self, obligation, unit_key: str | None = None) -> dict[str, str]:
+        return {which: self.href(obligation, which, unit_key) for which in compliance.WHICH}
+
+    def cells(self, obligation, figures, unit_key: str | None = None) -> str:
+        """Due, done and overdue as three table cells, each a link to its list."""
+        overdue_css = ' class="link-secondary"'
+        if figures.overdue:
+            overdue_css = ' class="fw-bold link-danger"'
+        return mark_safe(  # every value escaped here
+            "".join(
+                f'<td class="text-end"><a href="{escape(self.href(obligation, which, unit_key))}"'
+                f' title="{self.titles[which]}"{css}>{escape(localize(getattr(figures, which)))}'
+                "</a></td>"
+                for which, css in (("due", ""), ("done", ""), ("overdue", overdue_css))
+            )
+        )
+
+    def attach(self, report) -> None:
+        """Give each figure and each column total its links."""
+        for figure in report.figures:
+            key = figure.unit.key
+            figure.cells = self.cells(figure.obligation, figure, key)
+            if figure.current:
+                figure.current_links = {
+                    which: self.href(figure.obligation, which, key, figure.current.key)
+                    for which in ("due", "done")
+                }
+        for section in report.sections:
+            for column in section.columns:
+                for part in column.parts:
+                    part.cells = self.cells(part.obligation, part.totals)
+                    part.hrefs = self.hrefs(part.obligation)
+
+
 @scoped_view(*PERMISSIONS)
 @require_GET
 def compliance_report(request):
-    form, context = _context(request)
+    form, context = _context(request, cached=True)
     report = compliance.compliance_report(context)
+    DrillLinks(request).attach(report)
     return render(
         request,
         "outreach/compliance/report.html",

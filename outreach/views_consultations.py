@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from network.access import can_change_area, get_changeable_or_404, get_visible_or_404, scope_for
 from network.scoped import scoped_view
+from outreach.archiving import archive_or_restore
 from outreach.common import page_of, xlsx_export
 from outreach.forms_consultations import (
     DATETIME_LOCAL,
@@ -281,32 +282,31 @@ def consultation_detail(request, pk):
     )
 
 
+def _archived(request, pk, *, archived: bool):
+    return archive_or_restore(
+        request,
+        _changeable(request, pk),
+        archived=archived,
+        done=_("Consultation archived: it no longer shows in the lists.")
+        if archived
+        else _("Consultation restored."),
+        already=_("This consultation is already archived.")
+        if archived
+        else _("This consultation is not archived."),
+        detail="outreach:consultation-detail",
+    )
+
+
 @scoped_view(VIEW, CHANGE)
 @require_POST
 def consultation_archive(request, pk):
-    consultation = _changeable(request, pk)
-    if consultation.is_archived:
-        messages.info(request, _("This consultation is already archived."))
-    else:
-        consultation.archived_at = timezone.now()
-        consultation._change_reason = "archived"
-        consultation.save()
-        messages.success(request, _("Consultation archived: it no longer shows in the lists."))
-    return redirect("outreach:consultation-detail", pk=consultation.pk)
+    return _archived(request, pk, archived=True)
 
 
 @scoped_view(VIEW, CHANGE)
 @require_POST
 def consultation_restore(request, pk):
-    consultation = _changeable(request, pk)
-    if not consultation.is_archived:
-        messages.info(request, _("This consultation is not archived."))
-    else:
-        consultation.archived_at = None
-        consultation._change_reason = "restored"
-        consultation.save()
-        messages.success(request, _("Consultation restored."))
-    return redirect("outreach:consultation-detail", pk=consultation.pk)
+    return _archived(request, pk, archived=False)
 
 
 # ---------------------------------------------------------------- export

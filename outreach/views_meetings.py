@@ -8,13 +8,13 @@ import uuid
 from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from network.access import get_changeable_or_404, get_visible_or_404
 from network.scoped import scoped_view
+from outreach.archiving import archive_or_restore
 from outreach.common import page_of, xlsx_export
 from outreach.forms_meetings import ATTENDEE_FIELDS, MeetingFilterForm, MeetingForm
 from outreach.models import Meeting
@@ -228,25 +228,25 @@ def meeting_edit(request, pk):
 # ---------------------------------------------------------------- archive and restore
 
 
+def _archived(request, pk, *, archived: bool):
+    return archive_or_restore(
+        request,
+        get_changeable_or_404(Meeting, request.user, pk=pk),
+        archived=archived,
+        done=_("The meeting is archived; it is kept and can be restored.")
+        if archived
+        else _("The meeting is restored."),
+        detail="outreach:meeting-detail",
+    )
+
+
 @scoped_view("outreach.change_meeting")
 @require_POST
 def meeting_archive(request, pk):
-    meeting = get_changeable_or_404(Meeting, request.user, pk=pk)
-    if not meeting.is_archived:
-        meeting.archived_at = timezone.now()
-        meeting._change_reason = "archived"
-        meeting.save(update_fields=["archived_at", "updated_at"])
-        messages.success(request, _("The meeting is archived; it is kept and can be restored."))
-    return _detail(meeting)
+    return _archived(request, pk, archived=True)
 
 
 @scoped_view("outreach.change_meeting")
 @require_POST
 def meeting_restore(request, pk):
-    meeting = get_changeable_or_404(Meeting, request.user, pk=pk)
-    if meeting.is_archived:
-        meeting.archived_at = None
-        meeting._change_reason = "restored"
-        meeting.save(update_fields=["archived_at", "updated_at"])
-        messages.success(request, _("The meeting is restored."))
-    return _detail(meeting)
+    return _archived(request, pk, archived=False)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from network.access import can_change_area, get_changeable_or_404, get_visible_or_404
 from network.scoped import scoped_view
 from outreach import operations_pairings as operations
+from outreach.archiving import archive_or_restore, refused
 from outreach.common import page_of, xlsx_export
 from outreach.forms_pairings import (
     HandoverForm,
@@ -43,10 +44,6 @@ from residents.typed_input import whole_number
 
 VIEW = "outreach.view_pairing"
 CHANGE = ("outreach.view_pairing", "outreach.change_pairing")
-
-
-def _refused(request, exc: ValidationError) -> None:
-    messages.error(request, " ".join(exc.messages))
 
 
 def _decorate(pairings, user, today):
@@ -293,7 +290,7 @@ def pairing_end(request, pk):
     try:
         operations.pairing_end(by=request.user, pairing=pairing, on=form.cleaned_data["end_date"])
     except ValidationError as exc:
-        _refused(request, exc)
+        refused(request, exc)
     else:
         messages.success(
             request,
@@ -302,32 +299,34 @@ def pairing_end(request, pk):
     return redirect("outreach:pairing-detail", pk=pairing.pk)
 
 
+def _archived(request, pk, *, archived: bool):
+    pairing = _changeable(request, pk)
+    change = operations.pairing_archive if archived else operations.pairing_restore
+    return archive_or_restore(
+        request,
+        pairing,
+        archived=archived,
+        done=_("Pairing archived; it can be restored at any time.")
+        if archived
+        else _("Pairing restored."),
+        already=_("This pairing is already archived.")
+        if archived
+        else _("This pairing is not archived."),
+        change=lambda: change(by=request.user, pairing=pairing),
+        detail="outreach:pairing-detail",
+    )
+
+
 @scoped_view(*CHANGE)
 @require_POST
 def pairing_archive(request, pk):
-    pairing = _changeable(request, pk)
-    if pairing.is_archived:
-        messages.info(request, _("This pairing is already archived."))
-    else:
-        operations.pairing_archive(by=request.user, pairing=pairing)
-        messages.success(request, _("Pairing archived; it can be restored at any time."))
-    return redirect("outreach:pairing-detail", pk=pairing.pk)
+    return _archived(request, pk, archived=True)
 
 
 @scoped_view(*CHANGE)
 @require_POST
 def pairing_restore(request, pk):
-    pairing = _changeable(request, pk)
-    if not pairing.is_archived:
-        messages.info(request, _("This pairing is not archived."))
-    else:
-        try:
-            operations.pairing_restore(by=request.user, pairing=pairing)
-        except ValidationError as exc:
-            _refused(request, exc)
-        else:
-            messages.success(request, _("Pairing restored."))
-    return redirect("outreach:pairing-detail", pk=pairing.pk)
+    return _archived(request, pk, archived=False)
 
 
 # ---------------------------------------------------------------- handover

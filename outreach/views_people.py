@@ -17,6 +17,7 @@ from network.models import Area, AreaLevel
 from network.scoped import scoped_view
 from outreach import operations_people as ops
 from outreach import selectors_people as sel
+from outreach.archiving import archive_or_restore
 from outreach.common import page_of
 from outreach.forms_people import (
     EndForm,
@@ -30,10 +31,6 @@ from outreach.forms_people import (
 )
 from outreach.models import GroupMembership, Liaison, WorkGroup, WorkGroupMember, ZonePost
 from residents.typed_input import whole_number
-
-
-def _refused(request, exc: ValidationError):
-    messages.error(request, " ".join(exc.messages))
 
 
 def _form_page(request, *, form, title, cancel_url, subtitle="", submit=None, other=None):
@@ -202,38 +199,37 @@ def liaison_edit(request, pk):
     )
 
 
-@scoped_view("outreach.change_liaison")
-@require_POST
-def liaison_archive(request, pk):
+def _liaison_archived(request, pk, *, archived: bool):
     liaison = get_changeable_or_404(
         Liaison.objects.select_related("community"), request.user, pk=pk
     )
-    try:
-        ops.liaison_archive(by=request.user, liaison=liaison)
-    except ValidationError as exc:
-        _refused(request, exc)
-    else:
-        messages.success(
-            request,
+    change = ops.liaison_archive if archived else ops.liaison_restore
+    return archive_or_restore(
+        request,
+        liaison,
+        archived=archived,
+        done=(
             _("Liaison %(name)s archived; they can be restored at any time.")
-            % {"name": liaison.name},
+            if archived
+            else _("Liaison %(name)s restored.")
         )
-    return redirect("outreach:liaison-detail", pk=liaison.pk)
+        % {"name": liaison.name},
+        already=None,
+        change=lambda: change(by=request.user, liaison=liaison),
+        detail="outreach:liaison-detail",
+    )
+
+
+@scoped_view("outreach.change_liaison")
+@require_POST
+def liaison_archive(request, pk):
+    return _liaison_archived(request, pk, archived=True)
 
 
 @scoped_view("outreach.change_liaison")
 @require_POST
 def liaison_restore(request, pk):
-    liaison = get_changeable_or_404(
-        Liaison.objects.select_related("community"), request.user, pk=pk
-    )
-    try:
-        ops.liaison_restore(by=request.user, liaison=liaison)
-    except ValidationError as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("Liaison %(name)s restored.") % {"name": liaison.name})
-    return redirect("outreach:liaison-detail", pk=liaison.pk)
+    return _liaison_archived(request, pk, archived=False)
 
 
 # ---------------------------------------------------------------- memberships and zone posts
@@ -468,34 +464,33 @@ def workgroup_edit(request, pk):
     )
 
 
-@scoped_view("outreach.change_workgroup")
-@require_POST
-def workgroup_archive(request, pk):
+def _workgroup_archived(request, pk, *, archived: bool):
     group = get_changeable_or_404(
         WorkGroup.objects.select_related("subdistrict"), request.user, pk=pk
     )
-    try:
-        ops.work_group_archive(by=request.user, group=group)
-    except ValidationError as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("%(name)s archived.") % {"name": group.name})
-    return redirect("outreach:workgroup-detail", pk=group.pk)
+    change = ops.work_group_archive if archived else ops.work_group_restore
+    return archive_or_restore(
+        request,
+        group,
+        archived=archived,
+        done=(_("%(name)s archived.") if archived else _("%(name)s restored."))
+        % {"name": group.name},
+        already=None,
+        change=lambda: change(by=request.user, group=group),
+        detail="outreach:workgroup-detail",
+    )
+
+
+@scoped_view("outreach.change_workgroup")
+@require_POST
+def workgroup_archive(request, pk):
+    return _workgroup_archived(request, pk, archived=True)
 
 
 @scoped_view("outreach.change_workgroup")
 @require_POST
 def workgroup_restore(request, pk):
-    group = get_changeable_or_404(
-        WorkGroup.objects.select_related("subdistrict"), request.user, pk=pk
-    )
-    try:
-        ops.work_group_restore(by=request.user, group=group)
-    except ValidationError as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("%(name)s restored.") % {"name": group.name})
-    return redirect("outreach:workgroup-detail", pk=group.pk)
+    return _workgroup_archived(request, pk, archived=False)
 
 
 @scoped_view("outreach.view_workgroup", "outreach.add_workgroupmember")

@@ -20,6 +20,7 @@ from network.access import get_changeable_or_404, get_visible_or_404
 from network.models import User
 from network.scoped import scoped_view
 from outreach import selectors_visits as selectors
+from outreach.archiving import archive_or_restore
 from outreach.common import page_of, xlsx_export
 from outreach.forms_visits import (
     FollowUpFilterForm,
@@ -271,18 +272,15 @@ def visit_edit(request, pk):
 
 
 def _set_archived(request, pk, *, archived: bool):
-    visit = get_changeable_or_404(Visit, request.user, pk=pk)
-    if visit.is_archived != archived:
-        visit.archived_at = timezone.now() if archived else None
-        visit._change_reason = "archived" if archived else "restored"
-        visit.save()
-        messages.success(
-            request,
-            _("The visit is archived; it stays on record and can be restored.")
-            if archived
-            else _("The visit is restored."),
-        )
-    return redirect("outreach:visit-detail", pk=visit.pk)
+    return archive_or_restore(
+        request,
+        get_changeable_or_404(Visit, request.user, pk=pk),
+        archived=archived,
+        done=_("The visit is archived; it stays on record and can be restored.")
+        if archived
+        else _("The visit is restored."),
+        detail="outreach:visit-detail",
+    )
 
 
 @scoped_view("outreach.change_visit")

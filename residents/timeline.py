@@ -9,7 +9,10 @@ query per source whatever the household's age.
 """
 
 import datetime
+import unicodedata
 from dataclasses import dataclass, field
+
+from django.utils.text import Truncator
 
 PER_PAGE = 20
 
@@ -26,6 +29,25 @@ class TimelineEntry:
     detail: str = ""
     url: str = ""
     badges: list[str] = field(default_factory=list)
+
+
+def detail_url(name: str):
+    """``pk -> url`` for a URL named ``name`` taking one integer ``pk``, reversed once: a
+    timeline page links each of its entries."""
+    from django.urls import reverse
+
+    sentinel = 987654321987
+    pattern = reverse(name, kwargs={"pk": sentinel})
+    head, tail = pattern.split(str(sentinel), 1)
+    return lambda pk: f"{head}{int(pk)}{tail}"
+
+
+def shorten(text: str, chars: int) -> str:
+    """``Truncator(text).chars(chars)``, without its walk through the characters of a text
+    that fits (most do)."""
+    if len(text) <= chars:
+        return unicodedata.normalize("NFC", text)
+    return Truncator(text).chars(chars)
 
 
 def register_source(source) -> None:

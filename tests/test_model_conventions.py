@@ -9,6 +9,7 @@ UNSCOPED = {
     "residents.Ethnicity": "a national reference table (GB/T 3304), the same for everyone",
     "outreach.Festival": "a calendar of festivals, the same for the whole district",
     "outreach.Obligation": "configuration edited in the admin by district bureau staff only",
+    "outreach.ComplianceVersion": "one row counting changes for the compliance cache, no record",
 }
 
 
