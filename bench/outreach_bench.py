@@ -731,10 +731,17 @@ def measure(args) -> dict:
     admin_visits = reverse("admin:outreach_visit_changelist")
     pages = [
         {
+            "key": "timeline_page",
+            "label": "Household timeline, one page (`household-timeline`)",
+            "ours": ("residents:household-timeline", {"pk": household.pk}),
+            "admin": f"{admin_visits}?household__id__exact={household.pk}",
+        },
+        {
             "key": "timeline",
-            "label": "Household page with its timeline",
+            "label": "Whole household page with its timeline (for reference)",
             "ours": ("residents:household-detail", {"pk": household.pk}),
             "admin": f"{admin_visits}?household__id__exact={household.pk}",
+            "target": None,  # members, history and forms besides the timeline
         },
         {
             "key": "compliance",
@@ -755,7 +762,7 @@ def measure(args) -> dict:
         urls = {"bureau": ours, "admin": page["admin"]} if ours else {"admin": page["admin"]}
         for who, url in urls.items():
             print(f"  {page['key']:<10} {who:<7} {url}", file=sys.stderr)
-        row = {"key": page["key"], "label": page["label"], "target": TARGET}
+        row = {"key": page["key"], "label": page["label"], "target": page.get("target", TARGET)}
         row["users"] = measure_urls(clients, urls, warmup=args.warmup, repeat=args.repeat)
         row["ratio"] = _ratio(row["users"])
         if page.get("cold") and ours:
@@ -766,7 +773,7 @@ def measure(args) -> dict:
                 "sql": slowest.get("sql", ""),
                 "plan": _explain(slowest.get("sql", "")),
             }
-        if row["ratio"] is not None and row["ratio"] > TARGET:
+        if row["ratio"] is not None and row["target"] and row["ratio"] > row["target"]:
             slowest = row["users"]["bureau"].get("slowest") or {}
             row["explain"] = {
                 "sql": slowest.get("sql", ""),
@@ -881,12 +888,16 @@ def report(small: dict | None, large: dict, *, command: str) -> str:
     ]
     for row in large["pages"]:
         users, ratio = row["users"], row.get("ratio")
-        met = "—" if ratio is None else ("yes" if ratio <= row["target"] else "**no**")
+        target = "—" if row["target"] is None else f"≤ {row['target']:g}"
+        if ratio is None or row["target"] is None:
+            met = "—"
+        else:
+            met = "yes" if ratio <= row["target"] else "**no**"
         label = f"{row['label']}, warm (figures cached)" if "cold" in row else row["label"]
         lines.append(
             f"| {label} | {_cell(users.get('bureau'), 'median_ms')} "
             f"| {_cell(users.get('admin'), 'median_ms')} "
-            f"| {'—' if ratio is None else f'{ratio:.2f}'} | ≤ {row['target']:g} | {met} |"
+            f"| {'—' if ratio is None else f'{ratio:.2f}'} | {target} | {met} |"
         )
         if "cold" in row:
             cold, cold_ratio = row["cold"], row.get("cold_ratio")

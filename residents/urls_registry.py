@@ -10,6 +10,7 @@ urlpatterns = [
     path("print/", views.register_print, name="register-print"),
     path("households/new/", views.household_create, name="household-create"),
     path("households/<int:pk>/", views.household_detail, name="household-detail"),
+    path("households/<int:pk>/timeline/", views.household_timeline, name="household-timeline"),
     path("households/<int:pk>/edit/", views.household_update, name="household-update"),
     path("households/<int:pk>/move/", views.household_move, name="household-move"),
     path("households/<int:pk>/archive/", views.household_archive, name="household-archive"),

@@ -175,6 +175,27 @@ def household_detail(request, pk):
     )
 
 
+@scoped_view("residents.view_household")
+@require_GET
+def household_timeline(request, pk):
+    """One page of a household's timeline (the "Older" button swaps it in place with htmx;
+    without JavaScript the same link opens the household page at that date)."""
+    households = Household.objects.all()
+    if not Viewer.of(request.user).staff:
+        households = households.current()
+    household = get_visible_or_404(households, request.user, pk=pk)
+    return render(
+        request,
+        "residents/_timeline_entries.html",
+        {
+            "household": household,
+            "timeline": timeline_for(
+                household, request.user, before=parse_before(request.GET.get("before"))
+            ),
+        },
+    )
+
+
 def _ethnicity_table():
     return lookup_table(Ethnicity.objects.all())
 
