@@ -836,7 +836,8 @@ def report(small: dict | None, large: dict, *, command: str) -> str:
         f"database connection). Each page: {large['warmup']} warm-up requests, then the median "
         f'of {large["repeat"]}, ours and the admin\'s requested in turn. "Ours" is requested '
         f'by the district bureau user `{BUREAU_USER}` (the whole district); "admin" is Django\'s '
-        f"stock changelist of visits (`VisitAdmin`, 50 rows a page) as the superuser "
+        "stock changelist of visits (`VisitAdmin`, 20 rows a page, as many as a page of the "
+        f"timeline) as the superuser "
         f"`{SUPERUSER}`, showing the same rows: the household's visits, or this year's.",
         "",
         "```sh",

@@ -114,7 +114,10 @@ class AssistanceInline(admin.TabularInline):
 
 @admin.register(Visit)
 class VisitAdmin(NoDeleteAdmin):
-    """Also the stock changelist the household timeline is benchmarked against."""
+    """Also the stock changelist the household timeline is benchmarked against, so it shows
+    as many rows a page as the timeline does (residents.timeline.PER_PAGE)."""
+
+    list_per_page = 20
 
     list_display = ["visited_on", "household", "kind", "festival", "community"]
     list_select_related = ["household", "festival", "community"]
