@@ -176,7 +176,6 @@ def household_detail(request, pk):
 
 
 @scoped_view("residents.view_household")
-@require_GET
 def household_timeline(request, pk):
     """One page of a household's timeline (the "Older" button swaps it in place with htmx;
     without JavaScript the same link opens the household page at that date)."""

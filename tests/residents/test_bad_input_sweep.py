@@ -29,6 +29,7 @@ NUL = "\x00"
 # What each URL's ids stand for, so the sweep can pick own and foreign records of that kind.
 ID_KINDS = {
     "household-detail": "household",
+    "household-timeline": "household",
     "household-update": "household",
     "household-move": "household",
     "household-archive": "household",
@@ -45,7 +46,7 @@ ID_KINDS = {
     "dibao-standard-update": "standard",
 }
 # POST to these changes the register (or logs something): a liaison is always refused.
-CHANGING = set(ID_KINDS) - {"household-detail"} | {
+CHANGING = set(ID_KINDS) - {"household-detail", "household-timeline"} | {
     "household-create",
     "dibao-standard-create",
     "ledger-import",
