@@ -284,3 +284,15 @@ def test_list_costs_the_same_queries_at_two_sizes(world, register, login, who):
     large = count()
     assert large == small
     assert Person.objects.count() > 80
+
+
+def test_addresses_and_flags_are_shown_as_text_never_as_markup(world, register, login):
+    """The rows are built in Python (templatetags/register_rows.py): every value escaped."""
+    household = register.bai_household
+    household.address = '干将东路<img src=x onerror="alert(1)">88号'
+    household.other_hardship = "<b>失业</b>"
+    household.save()
+    page = login(world.pingjiang_staff).get(LIST).content.decode()
+    assert "<img src=x" not in page and "<b>失业</b>" not in page
+    assert "干将东路&lt;img src=x onerror=&quot;alert(1)&quot;&gt;88号" in page
+    assert "&lt;b&gt;失业&lt;/b&gt;" in page
