@@ -548,6 +548,7 @@ class Visit(Archivable):
         if self.household_id:
             self.community_id = self.household.community_id
         super().save(*args, **kwargs)
+        photos_follow(self.photos, self.community_id, self.liaison_group_id)
 
     def clean(self):
         super().clean()
@@ -742,6 +743,7 @@ class Meeting(Archivable):
         if self.liaison_group_id:
             self.area_id = self.liaison_group.community_id
         super().save(*args, **kwargs)
+        photos_follow(self.photos, self.area_id, self.liaison_group_id)
 
     def clean(self):
         super().clean()
@@ -750,6 +752,14 @@ class Meeting(Archivable):
 
 
 # ---------------------------------------------------------------- photos
+
+
+def photos_follow(photos, area_id, group_id) -> None:
+    """A record's photos are scoped by copies of its area and group: keep them in step when
+    the record moves (another household, area or group), so they are seen where it is."""
+    photos.exclude(community_id=area_id, liaison_group_id=group_id).update(
+        community_id=area_id, liaison_group_id=group_id
+    )
 
 
 def photo_path(instance, filename):
