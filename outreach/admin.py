@@ -149,5 +149,6 @@ class ConsultationAdmin(NoDeleteAdmin):
 @admin.register(Photo)
 class PhotoAdmin(NoDeleteAdmin):
     list_display = ["caption", "visit", "meeting", "uploaded_at"]
+    list_select_related = ["visit__household", "meeting"]  # a visit's name is its household's
     raw_id_fields = ["visit", "meeting"]
     exclude = ["community", "liaison_group"]

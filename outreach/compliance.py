@@ -840,6 +840,12 @@ def report_figures(context: Context) -> list[Figure]:
             continue
         judged, current = occasions(obligation, context.span, context.today)
         for unit in units:
+            cached = numbers.get((obligation.pk, unit.key))
+            if cached is None:
+                # a unit loaded after a change that committed while the cached numbers'
+                # request was under way (both read the version before it): compute afresh
+                compute()
+                return computed
             figure = Figure(obligation=obligation, unit=unit, judged=judged, current=current)
             (
                 figure.due,
@@ -847,7 +853,7 @@ def report_figures(context: Context) -> list[Figure]:
                 figure.overdue,
                 figure.current_due,
                 figure.current_done,
-            ) = numbers[(obligation.pk, unit.key)]
+            ) = cached
             figures.append(figure)
     return figures
 

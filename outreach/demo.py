@@ -24,9 +24,10 @@ district has outreach records, nothing is added. Festival visits need the festiv
 migration 0003 (matched by calendar and date, not by name); without them none are made.
 
 Rows are written with ``bulk_create`` (many-to-many rows through their through models), which
-skips ``save()`` — the copied community of visits and pairings and a meeting's area are set
-here — and writes no history rows: like the register's demo, demo data has no past worth
-auditing, and history rows would double the rows written.
+skips ``save()`` and sends no signals — the copied community of visits and pairings and a
+meeting's area are set here, and the compliance figures' version is bumped by hand — and
+writes no history rows: like the register's demo, demo data has no past worth auditing, and
+history rows would double the rows written.
 """
 
 import datetime
@@ -39,6 +40,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from network.models import Area, AreaLevel, LiaisonGroup, Post, Role
+from outreach import compliance_cache
 from outreach.festivals import festival_dates
 from outreach.models import (
     Assistance,
@@ -397,6 +399,8 @@ def _build(*, seed: int, stdout, years: int, today) -> dict | None:
     with transaction.atomic():
         builder = _Builder(random.Random(seed), today or timezone.localdate(), years, district)
         counts = builder.build()
+        # bulk_create sends no signals: tell the compliance cache its figures are stale
+        compliance_cache.bump()
     stdout.write(
         "Outreach: {liaisons} liaisons, {pairings} pairings; {years} years of logs: {visits} "
         "visits ({follow_ups} follow-ups, {assistance} assistance), {meetings} meetings, "

@@ -9,7 +9,7 @@ from network.access import can_see_area, users_visible_to
 from network.models import Area, AreaLevel, User
 from outreach.common import AreaField, OutreachFilterForm, no_future
 from outreach.models import Channel, Consultation, ConsultationStatus, Topic
-from outreach.selectors_consultations import OVERDUE_DAYS, person_label
+from outreach.selectors_consultations import EARLIEST_DAY, OVERDUE_DAYS, person_label
 from residents.models import Person
 from residents.typed_input import typed_text
 
@@ -184,6 +184,13 @@ class ConsultationForm(forms.ModelForm):
 
     def clean_visitor(self):
         return typed_text(self.cleaned_data.get("visitor"), 100)
+
+    def clean_received_at(self):
+        received_at = self.cleaned_data.get("received_at")
+        # as typed, in the local time zone (converting year 1 to UTC would overflow)
+        if received_at and received_at.date() < EARLIEST_DAY:
+            raise forms.ValidationError(_("This is before 1900: check the year."))
+        return received_at
 
     def clean_closed_on(self):
         day = self.cleaned_data.get("closed_on")

@@ -42,19 +42,11 @@ def valid_pk(raw) -> int | None:
     return number if number is not None and 0 < number <= MAX_ID else None
 
 
-class RecordChoiceField(forms.ModelChoiceField):
-    """A record chosen by its ID; a value that cannot be an ID is an invalid choice, not
-    a database error."""
-
-    def to_python(self, value):
-        if value not in self.empty_values and valid_pk(value) is None:
-            raise forms.ValidationError(
-                self.error_messages["invalid_choice"], code="invalid_choice"
-            )
-        return super().to_python(value)
-
-
 class RecordsChoiceField(forms.ModelMultipleChoiceField):
+    """Records chosen by their IDs; a value that cannot be an ID is an invalid choice, not
+    a database error (an ``IN`` list with a number past 2**63 overflows; a single choice
+    needs no such guard: Django finds nothing for an out-of-range ``pk=``)."""
+
     def _check_values(self, value):
         for item in value:
             if valid_pk(item) is None:
@@ -111,7 +103,7 @@ def records_only_for_group(user) -> bool:
 
 
 class QuickVisitForm(forms.Form):
-    household = RecordChoiceField(
+    household = forms.ModelChoiceField(
         label=gettext_lazy("Household"),
         queryset=Household.objects.none(),
         error_messages={
@@ -125,13 +117,13 @@ class QuickVisitForm(forms.Form):
         choices=VisitKind.choices,
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
-    festival = RecordChoiceField(
+    festival = forms.ModelChoiceField(
         label=gettext_lazy("Festival"),
         queryset=Festival.objects.none(),
         required=False,
         widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
     )
-    liaison_group = RecordChoiceField(
+    liaison_group = forms.ModelChoiceField(
         label=gettext_lazy("Liaison group"),
         queryset=LiaisonGroup.objects.none(),
         required=False,

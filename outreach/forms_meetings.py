@@ -5,6 +5,7 @@ the liaison groups they record for (a liaison: only their own), and attendees th
 An attendee already on record whom the editor may not see stays on record, unnamed.
 """
 
+import datetime
 import uuid
 from decimal import Decimal
 
@@ -26,6 +27,7 @@ RECORDING_LEVELS = (AreaLevel.SUBDISTRICT, AreaLevel.ZONE, AreaLevel.COMMUNITY)
 ATTENDEE_FIELDS = ("attending_users", "attending_liaisons", "attending_persons")
 MAX_OTHER_ATTENDEES = 100_000
 MAX_ID = 2**63 - 1  # a larger number typed into a form is no ID (and overflows SQLite)
+EARLIEST_DAY = datetime.date(1900, 1, 1)  # before it, a year is mistyped (0202 for 2022)
 
 
 def recordable_areas(user):
@@ -83,6 +85,23 @@ class SearchableCheckboxes(forms.CheckboxSelectMultiple):
         return option
 
 
+class AttendeeField(forms.ModelMultipleChoiceField):
+    """Ticked attendees; an id no record can have (a huge number) is refused as a choice
+    that does not exist, not handed to the database."""
+
+    def clean(self, value):
+        if isinstance(value, list | tuple):
+            for raw in value:
+                pk = whole_number(raw)
+                if pk is not None and not 0 < pk <= MAX_ID:
+                    raise forms.ValidationError(
+                        self.error_messages["invalid_choice"],
+                        code="invalid_choice",
+                        params={"value": raw},
+                    )
+        return super().clean(value)
+
+
 class MeetingForm(forms.ModelForm):
     """Create or edit a meeting. ``held_by`` is ``area:<pk>`` or ``group:<pk>``; a liaison
     who manages no area may choose only their own groups (one group: fixed)."""
@@ -107,7 +126,8 @@ class MeetingForm(forms.ModelForm):
         initial=Decimal("0"),
     )
     photos = PhotosField()
-    submission_key = forms.CharField(widget=forms.HiddenInput, required=False)
+    # Read by the view, which puts a fresh key in place of one that is garbled.
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Meeting
@@ -132,6 +152,7 @@ class MeetingForm(forms.ModelForm):
             "attending_liaisons": SearchableCheckboxes,
             "attending_persons": SearchableCheckboxes,
         }
+        field_classes = {name: AttendeeField for name in ATTENDEE_FIELDS}
 
     field_order = [
         "kind",
@@ -338,18 +359,18 @@ class MeetingForm(forms.ModelForm):
             raise forms.ValidationError(_("You may not record meetings for this area or group."))
         return self.cleaned_data["held_by"]
 
+    def clean_held_on(self):
+        held_on = self.cleaned_data.get("held_on")
+        if held_on and held_on < EARLIEST_DAY:
+            raise forms.ValidationError(_("This is before 1900: check the year."))
+        return held_on
+
     def clean_other_attendees(self):
         return self.cleaned_data.get("other_attendees") or 0
 
     def clean_cost(self):
         cost = self.cleaned_data.get("cost")
         return Decimal("0") if cost is None else cost
-
-    def clean_submission_key(self):
-        try:
-            return uuid.UUID(str(self.cleaned_data.get("submission_key") or "").strip())
-        except ValueError:
-            return None
 
     def clean(self):
         cleaned = super().clean()

@@ -18,6 +18,7 @@ from outreach.common import (
     OutreachFilterForm,
     default_group,
     may_record_in,
+    no_future,
     recordable_groups,
     style_widgets,
 )
@@ -316,8 +317,6 @@ class VisitForm(forms.ModelForm):
         return [("", "---------"), *((p.pk, field.label_from_instance(p)) for p in pairings)]
 
     def clean_visited_on(self):
-        from outreach.common import no_future
-
         day = self.cleaned_data.get("visited_on")
         no_future(day, _("A visit cannot be dated in the future."))
         return day

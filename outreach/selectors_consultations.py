@@ -20,10 +20,17 @@ OPEN_STATUSES = (ConsultationStatus.OPEN, ConsultationStatus.IN_PROGRESS)
 REFERRED = ConsultationStatus.REFERRED
 CLOSED_STATUSES = (ConsultationStatus.RESOLVED, REFERRED)
 PERSON_CHOICES = 20  # persons offered after a search in the form
+# No consultation is received outside these years (the form refuses them), so a bound typed
+# beyond them (year 1, year 9999) is moved to them: it selects the same, and stays within
+# what a datetime in UTC can hold.
+EARLIEST_DAY = datetime.date(1900, 1, 1)
+LATEST_DAY = datetime.date(9000, 1, 1)
 
 
-def start_of_day(day: datetime.date) -> datetime.datetime:
-    """Midnight at the start of ``day`` in the local time zone, aware."""
+def start_of_day(day: datetime.date, *, days_after: int = 0) -> datetime.datetime:
+    """Midnight at the start of ``day`` (``days_after`` days later) in the local time zone,
+    aware; the day is first brought within ``EARLIEST_DAY`` .. ``LATEST_DAY``."""
+    day = min(max(day, EARLIEST_DAY), LATEST_DAY) + datetime.timedelta(days=days_after)
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
@@ -45,7 +52,7 @@ def filter_consultations(records, filters: dict, *, today: datetime.date | None 
     if filters.get("date_from"):
         dates["date_from"] = start_of_day(filters["date_from"])
     if filters.get("date_to"):
-        dates["date_to"] = start_of_day(filters["date_to"] + datetime.timedelta(days=1))
+        dates["date_to"] = start_of_day(filters["date_to"], days_after=1)
     shared = {k: v for k, v in filters.items() if k not in ("date_from", "date_to")}
     records = filter_by_area_group_dates(
         records, shared, area_field="community", date_field="received_at", group_field=None
@@ -85,11 +92,6 @@ def days_open(consultation: Consultation, today: datetime.date | None = None) ->
         return None
     today = today or timezone.localdate()
     return max((today - received_on(consultation)).days, 0)
-
-
-def is_overdue(consultation: Consultation, today: datetime.date | None = None) -> bool:
-    days = days_open(consultation, today)
-    return days is not None and days > OVERDUE_DAYS
 
 
 def who_came(consultation: Consultation) -> str:

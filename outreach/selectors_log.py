@@ -3,8 +3,6 @@ first), the household search by a few pinyin letters, and the defaults a quick f
 from (the last kind, the last venue, the nearest festival)."""
 
 import datetime
-import re
-import unicodedata
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
@@ -13,16 +11,14 @@ from network.access import scope_for
 from outreach import festivals as festival_dates
 from outreach.models import Festival, Meeting, MeetingKind, Visit, VisitKind
 from outreach.selectors_pairings import pairings_of
-from outreach.selectors_visits import recordable_households
+from outreach.selectors_visits import household_search, recordable_households
 from residents.models import Household, Person
-from residents.typed_input import typed_text
 
 RECENT_DAYS = 365  # "visited recently": within the last year
 OWN_LIMIT = 8  # own households offered before the search box
 SEARCH_LIMIT = 20  # households a search shows
 MEMBERS_SHOWN = 3  # member names beside an address, to tell households apart
 FESTIVAL_WINDOW = 45  # days either side of today in which the nearest festival is looked for
-_PINYIN = re.compile(r"[a-z]+")
 
 
 def _with_members(households):
@@ -72,35 +68,14 @@ def own_households(user, today: datetime.date | None = None, limit: int = OWN_LI
     return list(_with_members(households)[:limit])
 
 
-def search_kind(text: str) -> tuple[str, str]:
-    """``("pinyin", letters)`` when only Latin letters were typed (马晓东: "mxd", "maxiao",
-    "ma xiao"), else ``("text", text)`` (part of an address or a name)."""
-    text = unicodedata.normalize("NFKC", typed_text(text))
-    if not text:
-        return "", ""
-    letters = re.sub(r"[\s'’·]", "", text).lower().replace("ü", "v")
-    if _PINYIN.fullmatch(letters):
-        return "pinyin", letters
-    return "text", text
-
-
 def search_households(user, text: str, limit: int = SEARCH_LIMIT):
     """Households the user may record a visit for, found by the start of a current
     member's pinyin or initials (stored lower-case beside the name), by part of a member's
     name, or by part of the address. Two queries."""
-    kind, value = search_kind(text)
-    if not kind:
+    found = household_search(text)
+    if found is None:
         return []
-    if kind == "pinyin":
-        names = Q(name_pinyin__startswith=value) | Q(name_initials__startswith=value)
-    else:
-        names = Q(name__contains=value)
-    members = Person.objects.filter(names, household=OuterRef("pk"), archived_at__isnull=True)
-    households = (
-        recordable_households(user)
-        .filter(Q(address__contains=value) | Exists(members))
-        .order_by("address", "pk")
-    )
+    households = recordable_households(user).filter(found).order_by("address", "pk")
     return list(_with_members(households)[:limit])
 
 

@@ -17,12 +17,14 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from network.access import area_q, scope_for
 from network.models import LiaisonGroup, User
 from outreach.common import HistoryEntry, filter_by_area_group_dates, history_entries
 from outreach.models import Assistance, FollowUp, FollowUpStatus, Liaison, Visit
-from residents.models import Household
+from residents.models import Household, Person
+from residents.selectors import Viewer, search_kind
 from residents.typed_input import typed_text
 
 YUAN = DecimalField(max_digits=12, decimal_places=2)
@@ -156,15 +158,31 @@ def recordable_households(user, *, including=None):
     return households.filter(q).visible_to(user)
 
 
+# A household search reads no ID numbers: digits are part of an address.
+_NO_ID_SEARCH = Viewer(sensitive=False, full_id=False, staff=False)
+
+
+def household_search(text: str):
+    """The condition a household search box sets, or None for an empty box: the start of
+    a current member's pinyin or initials (马晓东: "mxd", "maxiao"), part of a current
+    member's name, or part of the address."""
+    kind, value = search_kind(typed_text(text), _NO_ID_SEARCH)
+    if not kind:
+        return None
+    if kind == "pinyin":
+        names = Q(name_pinyin__startswith=value) | Q(name_initials__startswith=value)
+    else:
+        names = Q(name__contains=value)
+    members = Person.objects.filter(names, household=OuterRef("pk"), archived_at__isnull=True)
+    return Q(address__contains=value) | Exists(members)
+
+
 def search_households(households, text: str, limit: int = 30):
-    """Households whose address (or a member's name) contains ``text``."""
-    text = typed_text(text)
-    if not text:
-        return households.order_by("address", "pk")[:limit]
-    matching = Q(address__icontains=text) | Q(
-        pk__in=Household.objects.filter(members__name__icontains=text).values("pk")
-    )
-    return households.filter(matching).order_by("address", "pk")[:limit]
+    """The first ``limit`` of ``households`` the search box finds (all when it is empty)."""
+    found = household_search(text)
+    if found is not None:
+        households = households.filter(found)
+    return households.order_by("address", "pk")[:limit]
 
 
 # ---------------------------------------------------------------- history
@@ -173,14 +191,19 @@ def search_households(households, text: str, limit: int = 30):
 def visit_history(visit, *, limit: int = 50) -> list[HistoryEntry]:
     """Who changed what and when: the visit, its follow-ups and its assistance, newest
     first."""
-    from django.utils.translation import gettext as _
-
-    visit_records = Visit.history.filter(id=visit.pk).select_related("history_user")
+    # One row more than shown: the oldest shown change is compared with the row before it.
+    visit_records = list(
+        Visit.history.filter(id=visit.pk)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[: limit + 1]
+    )
     follow_ups = FollowUp.history.filter(visit_id=visit.pk).select_related("history_user")
     assistance = Assistance.history.filter(visit_id=visit.pk).select_related("history_user")
     entries = [
         *history_entries(
-            visit_records.order_by("-history_date")[:limit], subject_of=lambda r: _("Visit")
+            visit_records,
+            subject_of=lambda r: _("Visit"),
+            drop_oldest=len(visit_records) > limit,
         ),
         *history_entries(
             follow_ups.order_by("-history_date")[:limit],

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET
 from network.models import Area, AreaLevel
 from network.scoped import scoped_view
 from outreach import compliance
-from outreach.common import AreaField, page_of
+from outreach.common import AreaField, ListFilterForm, page_of, style_widgets
 from outreach.festivals import upcoming
 from outreach.models import Festival, ObligationKind, Visit, VisitKind
 from residents.models import Person, PersonStatus
@@ -40,7 +40,7 @@ UPCOMING_DAYS = 45
 DRILL_PARAMS = ("obligation", "unit", "which", "period", "page")
 
 
-class ComplianceForm(forms.Form):
+class ComplianceForm(ListFilterForm):
     """Area and span (GET). A value that does not fit is dropped and said, never a 500."""
 
     area = AreaField(
@@ -79,10 +79,7 @@ class ComplianceForm(forms.Form):
         self.fields["year"].widget = forms.Select(
             choices=[(y, y) for y in range(today.year, today.year - 6, -1)]
         )
-        for field in self.fields.values():
-            widget = field.widget
-            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
-            widget.attrs.setdefault("class", css)
+        style_widgets(self.fields)
 
     def clean_year(self):
         year = self.cleaned_data.get("year")
@@ -105,14 +102,6 @@ class ComplianceForm(forms.Form):
             data.pop("date_from", None)
             data.pop("date_to", None)
         return data
-
-    @property
-    def filters(self) -> dict:
-        """The values that passed validation; the others are dropped."""
-        if not self.is_bound:
-            return {}
-        self.is_valid()
-        return {k: v for k, v in self.cleaned_data.items() if v not in ("", None)}
 
 
 def _context(request, *, cached=False):
@@ -306,7 +295,7 @@ def compliance_meetings(request):
 # ---------------------------------------------------------------- festival visits
 
 
-class FestivalVisitsForm(forms.Form):
+class FestivalVisitsForm(ListFilterForm):
     area = AreaField(
         label=gettext_lazy("Area"),
         queryset=Area.objects.none(),
@@ -328,15 +317,7 @@ class FestivalVisitsForm(forms.Form):
         self.fields["area"].queryset = (
             Area.objects.visible_to(user).exclude(level=AreaLevel.DISTRICT).order_by("path")
         )
-        for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "form-select")
-
-    @property
-    def filters(self) -> dict:
-        if not self.is_bound:
-            return {}
-        self.is_valid()
-        return {k: v for k, v in self.cleaned_data.items() if v not in ("", None)}
+        style_widgets(self.fields)
 
 
 def _occasion_key(festival, day) -> str:

@@ -84,18 +84,18 @@ def _may_record_somewhere(user) -> bool:
 # ---------------------------------------------------------------- create and edit
 
 
-def _posted_person(request):
-    """The person posted in the form, if the user may see them (to keep in the box)."""
-    pk = whole_number(request.POST.get("person"))
+def _visible_person(user, raw):
+    """The current person with the typed id ``raw``, if ``user`` may see them; else None."""
+    pk = whole_number(raw)
     if pk is None:
         return None
-    return (
-        Person.objects.visible_to(request.user)
-        .current()
-        .select_related("household", "community")
-        .filter(pk=pk)
-        .first()
-    )
+    persons = Person.objects.visible_to(user).current().select_related("household", "community")
+    return persons.filter(pk=pk).first()
+
+
+def _posted_person(request):
+    """The person posted in the form, if the user may see them (to keep in the box)."""
+    return _visible_person(request.user, request.POST.get("person"))
 
 
 def _refind(request, *, instance, title):
@@ -132,12 +132,17 @@ def _form_page(request, form, *, instance, title, searched="", found=None):
     )
 
 
-def _existing_by_key(user, raw_key):
+def _posted_key(data) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(data.get("submission_key") or "").strip())
+    except ValueError:
+        return None
+
+
+def _existing_by_key(user, key: uuid.UUID | None):
     """The consultation already saved under this submission key, if the user may see it;
     ``False`` if the key is taken by one they may not see (so a fresh key is needed)."""
-    try:
-        key = uuid.UUID(str(raw_key))
-    except (TypeError, ValueError, AttributeError):
+    if key is None:
         return None
     existing = Consultation.objects.filter(submission_key=key).first()
     if existing is None:
@@ -155,16 +160,7 @@ def _initial_for_create(request, areas):
         "handler": request.user.pk,
         "status": ConsultationStatus.OPEN,
     }
-    person = None
-    pk = whole_number(request.GET.get("person"))
-    if pk is not None:
-        person = (
-            Person.objects.visible_to(request.user)
-            .current()
-            .select_related("household", "community")
-            .filter(pk=pk)
-            .first()
-        )
+    person = _visible_person(request.user, request.GET.get("person"))
     if person is not None:
         initial["person"] = person.pk
         fitting = [a for a in areas if person.community.path.startswith(a.path)]
@@ -195,11 +191,12 @@ def consultation_create(request):
         return _form_page(request, form, instance=None, title=title)
 
     data = request.POST
-    existing = _existing_by_key(request.user, data.get("submission_key"))
+    key = _posted_key(data)
+    existing = _existing_by_key(request.user, key)
     if existing:
         messages.info(request, _("This consultation was already recorded."))
         return redirect("outreach:consultation-detail", pk=existing.pk)
-    if existing is False:
+    if existing is False or key is None:  # taken out of sight, or garbled: a fresh key
         data = data.copy()
         data["submission_key"] = str(uuid.uuid4())
     if "find" in data:

@@ -155,11 +155,12 @@ def _already_recorded(request, key):
     return Meeting.objects.visible_to(request.user).filter(submission_key=key).first()
 
 
-def _save(request, form, *, key=None):
+def _save(request, form):
     with transaction.atomic():
         meeting = form.save(commit=False)
         if form.creating:
             meeting.created_by = request.user
+            key = form.cleaned_data.get("submission_key")
             if key is not None and not Meeting.objects.filter(submission_key=key).exists():
                 meeting.submission_key = key
         meeting.save()
@@ -177,12 +178,14 @@ def meeting_create(request):
         if existing is not None:  # a double tap or a retried submission
             messages.info(request, _("This meeting was already recorded; nothing was added."))
             return _detail(existing)
-        form = MeetingForm(request.POST, request.FILES, user=request.user)
+        data = request.POST.copy()  # a garbled key only means a fresh one, never an error
+        data["submission_key"] = str(key or uuid.uuid4())
+        form = MeetingForm(data, request.FILES, user=request.user)
         if form.is_valid():
             try:
-                meeting = _save(request, form, key=key)
+                meeting = _save(request, form)
             except IntegrityError:  # the same key saved at the same moment
-                existing = _already_recorded(request, key)
+                existing = _already_recorded(request, form.cleaned_data.get("submission_key"))
                 if existing is None:
                     raise
                 return _detail(existing)

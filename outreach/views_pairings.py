@@ -74,6 +74,7 @@ def _filtered(request, today):
 
 
 @scoped_view(VIEW)
+@require_http_methods(["GET"])
 def pairing_list(request):
     today = timezone.localdate()
     form, records = _filtered(request, today)
@@ -87,6 +88,7 @@ def pairing_list(request):
 
 
 @scoped_view(VIEW, "outreach.export_outreach")
+@require_http_methods(["GET"])
 def pairing_export(request):
     today = timezone.localdate()
     form, records = _filtered(request, today)
@@ -143,6 +145,7 @@ def pairing_export(request):
 
 
 @scoped_view(VIEW)
+@require_http_methods(["GET"])
 def pairing_detail(request, pk):
     user = request.user
     today = timezone.localdate()
@@ -333,6 +336,7 @@ def pairing_restore(request, pk):
 
 
 @scoped_view(VIEW)
+@require_http_methods(["GET"])
 def pairing_handover_list(request):
     today = timezone.localdate()
     page = page_of(request, pairings_awaiting_handover(request.user, today))

@@ -49,6 +49,49 @@ def _form_page(request, *, form, title, cancel_url, subtitle="", submit=None, ot
     )
 
 
+def _form_flow(request, form, save, **page):
+    """A form page. On a valid POST ``save()`` writes, says what it did and returns where to
+    go next; a rule's refusal (a ValidationError) shows beside the field it concerns."""
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                return redirect(save())
+            except ValidationError as exc:
+                _add_errors(form, exc)
+        messages.error(request, _("Nothing was saved: correct the fields marked below."))
+    return _form_page(request, form=form, **page)
+
+
+def _end_flow(request, seat, *, end, done, what, back):
+    """End a seat (membership, zone post, work group seat): ``end(end_date)`` writes it."""
+    form = EndForm(request.POST or None)
+
+    def save():
+        end(form.cleaned_data["end_date"])
+        messages.success(request, done)
+        return back
+
+    return _form_flow(
+        request,
+        form,
+        save,
+        title=_("End %(what)s") % {"what": what},
+        subtitle=_("Held since %(d)s") % {"d": seat.start_date},
+        cancel_url=back,
+        submit=_("End"),
+    )
+
+
+def _changeable_liaison(request, pk):
+    return get_changeable_or_404(Liaison.objects.select_related("community"), request.user, pk=pk)
+
+
+def _changeable_group(request, pk):
+    return get_changeable_or_404(
+        WorkGroup.objects.select_related("subdistrict"), request.user, pk=pk
+    )
+
+
 def _restore_first(request, liaison):
     messages.error(request, _("Restore this liaison first; archived records are not changed."))
     return redirect("outreach:liaison-detail", pk=liaison.pk)
@@ -156,15 +199,16 @@ def liaison_create(request):
             {"communities": communities},
         )
     form = LiaisonForm(request.POST or None, user=request.user, community=community)
-    if request.method == "POST" and form.is_valid():
+
+    def save():
         liaison = form.save()
         messages.success(request, _("Liaison %(name)s added.") % {"name": liaison.name})
-        return redirect("outreach:liaison-detail", pk=liaison.pk)
-    if request.method == "POST":
-        messages.error(request, _("Nothing was saved: correct the fields marked below."))
-    return _form_page(
+        return reverse("outreach:liaison-detail", args=[liaison.pk])
+
+    return _form_flow(
         request,
-        form=form,
+        form,
+        save,
         title=_("New liaison"),
         subtitle=community.name if community else "",
         cancel_url=reverse("outreach:liaison-list"),
@@ -179,30 +223,27 @@ def liaison_create(request):
 @scoped_view("outreach.change_liaison")
 @require_http_methods(["GET", "POST"])
 def liaison_edit(request, pk):
-    liaison = get_changeable_or_404(
-        Liaison.objects.select_related("community"), request.user, pk=pk
-    )
+    liaison = _changeable_liaison(request, pk)
     if liaison.is_archived:
         return _restore_first(request, liaison)
     form = LiaisonForm(request.POST or None, instance=liaison, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        liaison = form.save()
+
+    def save():
+        form.save()
         messages.success(request, _("Liaison %(name)s saved.") % {"name": liaison.name})
-        return redirect("outreach:liaison-detail", pk=liaison.pk)
-    if request.method == "POST":
-        messages.error(request, _("Nothing was saved: correct the fields marked below."))
-    return _form_page(
+        return reverse("outreach:liaison-detail", args=[liaison.pk])
+
+    return _form_flow(
         request,
-        form=form,
+        form,
+        save,
         title=_("Edit liaison %(name)s") % {"name": liaison.name},
         cancel_url=reverse("outreach:liaison-detail", args=[liaison.pk]),
     )
 
 
 def _liaison_archived(request, pk, *, archived: bool):
-    liaison = get_changeable_or_404(
-        Liaison.objects.select_related("community"), request.user, pk=pk
-    )
+    liaison = _changeable_liaison(request, pk)
     change = ops.liaison_archive if archived else ops.liaison_restore
     return archive_or_restore(
         request,
@@ -238,47 +279,31 @@ def liaison_restore(request, pk):
 @scoped_view("outreach.view_liaison", "outreach.add_groupmembership")
 @require_http_methods(["GET", "POST"])
 def membership_add(request, pk):
-    liaison = get_changeable_or_404(
-        Liaison.objects.select_related("community"), request.user, pk=pk
-    )
+    liaison = _changeable_liaison(request, pk)
     if liaison.is_archived:
         return _restore_first(request, liaison)
     form = MembershipForm(request.POST or None, user=request.user, liaison=liaison)
-    if request.method == "POST" and form.is_valid():
-        try:
-            membership = ops.membership_add(by=request.user, liaison=liaison, **form.cleaned_data)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("%(name)s joined %(group)s as %(position)s.")
-                % {
-                    "name": liaison.name,
-                    "group": membership.group.name,
-                    "position": membership.get_position_display(),
-                },
-            )
-            return redirect("outreach:liaison-detail", pk=liaison.pk)
-    if request.method == "POST":
-        messages.error(request, _("Nothing was saved: correct the fields marked below."))
-    return _form_page(
+
+    def save():
+        membership = ops.membership_add(by=request.user, liaison=liaison, **form.cleaned_data)
+        messages.success(
+            request,
+            _("%(name)s joined %(group)s as %(position)s.")
+            % {
+                "name": liaison.name,
+                "group": membership.group.name,
+                "position": membership.get_position_display(),
+            },
+        )
+        return reverse("outreach:liaison-detail", args=[liaison.pk])
+
+    return _form_flow(
         request,
-        form=form,
+        form,
+        save,
         title=_("Add %(name)s to a liaison group") % {"name": liaison.name},
         subtitle=liaison.community.name,
         cancel_url=reverse("outreach:liaison-detail", args=[liaison.pk]),
-    )
-
-
-def _end_page(request, *, form, seat, what, back):
-    return _form_page(
-        request,
-        form=form,
-        title=_("End %(what)s") % {"what": what},
-        subtitle=_("Held since %(d)s") % {"d": seat.start_date},
-        cancel_url=back,
-        submit=_("End"),
     )
 
 
@@ -290,57 +315,44 @@ def membership_end(request, pk):
         request.user,
         pk=pk,
     )
-    back = reverse("outreach:liaison-detail", args=[membership.liaison_id])
-    form = EndForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            ops.membership_end(
-                by=request.user, membership=membership, end_date=form.cleaned_data["end_date"]
-            )
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, _("Membership ended."))
-            return redirect(back)
-    if request.method == "POST":
-        messages.error(request, _("Nothing was saved: correct the fields marked below."))
-    what = f"{membership.liaison.name} · {membership.group.name} · "
-    what += str(membership.get_position_display())
-    return _end_page(request, form=form, seat=membership, what=what, back=back)
+    return _end_flow(
+        request,
+        membership,
+        end=lambda day: ops.membership_end(by=request.user, membership=membership, end_date=day),
+        done=_("Membership ended."),
+        what=f"{membership.liaison.name} · {membership.group.name} · "
+        f"{membership.get_position_display()}",
+        back=reverse("outreach:liaison-detail", args=[membership.liaison_id]),
+    )
 
 
 @scoped_view("outreach.view_liaison", "outreach.add_zonepost")
 @require_http_methods(["GET", "POST"])
 def zonepost_add(request, pk):
-    liaison = get_changeable_or_404(
-        Liaison.objects.select_related("community"), request.user, pk=pk
-    )
+    liaison = _changeable_liaison(request, pk)
     if liaison.is_archived:
         return _restore_first(request, liaison)
     form = ZonePostForm(request.POST or None, user=request.user, liaison=liaison)
     if not sel.zones_for(request.user, liaison).exists():
         raise PermissionDenied(_("You manage no zone of this liaison's sub-district."))
-    if request.method == "POST" and form.is_valid():
-        try:
-            post = ops.zone_post_add(by=request.user, liaison=liaison, **form.cleaned_data)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("%(name)s is now %(position)s of %(zone)s.")
-                % {
-                    "name": liaison.name,
-                    "position": post.get_position_display(),
-                    "zone": post.zone.name,
-                },
-            )
-            return redirect("outreach:liaison-detail", pk=liaison.pk)
-    if request.method == "POST":
-        messages.error(request, _("Nothing was saved: correct the fields marked below."))
-    return _form_page(
+
+    def save():
+        post = ops.zone_post_add(by=request.user, liaison=liaison, **form.cleaned_data)
+        messages.success(
+            request,
+            _("%(name)s is now %(position)s of %(zone)s.")
+            % {
+                "name": liaison.name,
+                "position": post.get_position_display(),
+                "zone": post.zone.name,
+            },
+        )
+        return reverse("outreach:liaison-detail", args=[liaison.pk])
+
+    return _form_flow(
         request,
-        form=form,
+        form,
+        save,
         title=_("Give %(name)s a zone post") % {"name": liaison.name},
         subtitle=liaison.community.name,
         cancel_url=reverse("outreach:liaison-detail", args=[liaison.pk]),
@@ -353,20 +365,14 @@ def zonepost_end(request, pk):
     post = get_changeable_or_404(
         ZonePost.objects.select_related("liaison", "zone"), request.user, pk=pk
     )
-    back = reverse("outreach:liaison-detail", args=[post.liaison_id])
-    form = EndForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            ops.zone_post_end(by=request.user, post=post, end_date=form.cleaned_data["end_date"])
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, _("Zone post ended."))
-            return redirect(back)
-    if request.method == "POST":
-        messages.error(request, _("Nothing was saved: correct the fields marked below."))
-    what = f"{post.liaison.name} · {post.zone.name} · {post.get_position_display()}"
-    return _end_page(request, form=form, seat=post, what=what, back=back)
+    return _end_flow(
+        request,
+        post,
+        end=lambda day: ops.zone_post_end(by=request.user, post=post, end_date=day),
+        done=_("Zone post ended."),
+        what=f"{post.liaison.name} · {post.zone.name} · {post.get_position_display()}",
+        back=reverse("outreach:liaison-detail", args=[post.liaison_id]),
+    )
 
 
 # ---------------------------------------------------------------- leadership and coordination
@@ -427,15 +433,16 @@ def workgroup_create(request):
     form = WorkGroupForm(request.POST or None, user=request.user)
     if not form.fields["subdistrict"].queryset.exists():
         raise PermissionDenied(_("Only staff of a sub-district or the district add these groups."))
-    if request.method == "POST" and form.is_valid():
+
+    def save():
         group = form.save()
         messages.success(request, _("%(name)s added.") % {"name": group.name})
-        return redirect("outreach:workgroup-detail", pk=group.pk)
-    if request.method == "POST":
-        messages.error(request, _("Nothing was saved: correct the fields marked below."))
-    return _form_page(
+        return reverse("outreach:workgroup-detail", args=[group.pk])
+
+    return _form_flow(
         request,
-        form=form,
+        form,
+        save,
         title=_("New leadership or coordination group"),
         cancel_url=reverse("outreach:workgroup-list"),
     )
@@ -444,30 +451,27 @@ def workgroup_create(request):
 @scoped_view("outreach.change_workgroup")
 @require_http_methods(["GET", "POST"])
 def workgroup_edit(request, pk):
-    group = get_changeable_or_404(
-        WorkGroup.objects.select_related("subdistrict"), request.user, pk=pk
-    )
+    group = _changeable_group(request, pk)
     if group.is_archived:
         return _restore_group_first(request, group)
     form = WorkGroupForm(request.POST or None, instance=group, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        group = form.save()
+
+    def save():
+        form.save()
         messages.success(request, _("%(name)s saved.") % {"name": group.name})
-        return redirect("outreach:workgroup-detail", pk=group.pk)
-    if request.method == "POST":
-        messages.error(request, _("Nothing was saved: correct the fields marked below."))
-    return _form_page(
+        return reverse("outreach:workgroup-detail", args=[group.pk])
+
+    return _form_flow(
         request,
-        form=form,
+        form,
+        save,
         title=_("Edit %(name)s") % {"name": group.name},
         cancel_url=reverse("outreach:workgroup-detail", args=[group.pk]),
     )
 
 
 def _workgroup_archived(request, pk, *, archived: bool):
-    group = get_changeable_or_404(
-        WorkGroup.objects.select_related("subdistrict"), request.user, pk=pk
-    )
+    group = _changeable_group(request, pk)
     change = ops.work_group_archive if archived else ops.work_group_restore
     return archive_or_restore(
         request,
@@ -496,29 +500,25 @@ def workgroup_restore(request, pk):
 @scoped_view("outreach.view_workgroup", "outreach.add_workgroupmember")
 @require_http_methods(["GET", "POST"])
 def workgroup_member_add(request, pk):
-    group = get_changeable_or_404(
-        WorkGroup.objects.select_related("subdistrict"), request.user, pk=pk
-    )
+    group = _changeable_group(request, pk)
     if group.is_archived:
         return _restore_group_first(request, group)
     form = WorkGroupMemberForm(request.POST or None, user=request.user, group=group)
-    if request.method == "POST" and form.is_valid():
-        member = WorkGroupMember(group=group, **form.cleaned_data)
-        try:
-            ops.work_group_member_add(by=request.user, member=member)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("%(name)s added to %(group)s.") % {"name": member.name, "group": group.name},
-            )
-            return redirect("outreach:workgroup-detail", pk=group.pk)
-    if request.method == "POST":
-        messages.error(request, _("Nothing was saved: correct the fields marked below."))
-    return _form_page(
+
+    def save():
+        member = ops.work_group_member_add(
+            by=request.user, member=WorkGroupMember(group=group, **form.cleaned_data)
+        )
+        messages.success(
+            request,
+            _("%(name)s added to %(group)s.") % {"name": member.name, "group": group.name},
+        )
+        return reverse("outreach:workgroup-detail", args=[group.pk])
+
+    return _form_flow(
         request,
-        form=form,
+        form,
+        save,
         title=_("Add a member to %(group)s") % {"group": group.name},
         subtitle=group.subdistrict.name,
         cancel_url=reverse("outreach:workgroup-detail", args=[group.pk]),
@@ -531,19 +531,11 @@ def workgroup_member_end(request, pk):
     member = get_changeable_or_404(
         WorkGroupMember.objects.select_related("group__subdistrict"), request.user, pk=pk
     )
-    back = reverse("outreach:workgroup-detail", args=[member.group_id])
-    form = EndForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            ops.work_group_member_end(
-                by=request.user, member=member, end_date=form.cleaned_data["end_date"]
-            )
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, _("%(name)s's seat ended.") % {"name": member.name})
-            return redirect(back)
-    if request.method == "POST":
-        messages.error(request, _("Nothing was saved: correct the fields marked below."))
-    what = f"{member.name} · {member.group.name} · {member.get_position_display()}"
-    return _end_page(request, form=form, seat=member, what=what, back=back)
+    return _end_flow(
+        request,
+        member,
+        end=lambda day: ops.work_group_member_end(by=request.user, member=member, end_date=day),
+        done=_("%(name)s's seat ended.") % {"name": member.name},
+        what=f"{member.name} · {member.group.name} · {member.get_position_display()}",
+        back=reverse("outreach:workgroup-detail", args=[member.group_id]),
+    )

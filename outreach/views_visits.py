@@ -180,6 +180,8 @@ def _entry_page(request, entry, *, title, visit=None):
             "form": entry.form,
             "title": title,
             "visit": visit,
+            # The photos the visit has already (editing): thumbnails above the upload.
+            "photos": list(visit.photos.current()) if visit is not None else [],
             "search": typed_text(request.GET.get("q")),
         },
     )

@@ -225,3 +225,17 @@ def test_every_model_the_figures_read_bumps_the_version(world, register):
         before = version()
         change()
         assert version() > before, change
+
+
+def test_cached_numbers_missing_a_unit_are_computed_afresh(world, books, login):  # noqa: F811
+    # a unit added by a change that committed while the cached numbers' request was under
+    # way (both requests read the version before it): never a 500, the figures computed
+    commit()
+    today = timezone.localdate()
+    span = compliance.report_span(today, year=2025)
+    context = compliance.build_context(world.pingjiang_staff, span=span, today=today, cached=True)
+    assert context.version is not None
+    cache.set(compliance_cache.report_key(context), {}, compliance_cache.TIMEOUT)
+    _, figures = get(login(world.pingjiang_staff))
+    assert figures == computed(world.pingjiang_staff, year=2025)
+    assert figures[(LANTERN, "干将社区")][0] > 0

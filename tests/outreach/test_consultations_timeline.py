@@ -61,6 +61,8 @@ def test_entries_are_newest_first_limited_and_before_a_day(world, register):
     assert ids(limit=2) == [new.pk, mid.pk]
     before = timezone.localdate() - datetime.timedelta(days=10)
     assert ids(before=before) == [old.pk]
+    assert ids(before=datetime.date(1, 1, 1)) == []  # a typed year 1 is no error page
+    assert ids(before=datetime.date(9999, 12, 31)) == [new.pk, mid.pk, old.pk]
 
 
 def test_a_long_summary_is_cut(world, register):

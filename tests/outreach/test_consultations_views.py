@@ -163,6 +163,16 @@ def test_filters(world, cases, login, query, expected):
     assert shown(response) == {cases[name].pk for name in expected}
 
 
+def test_dates_beyond_any_record_select_everything_not_an_error(world, cases, login):
+    client = login(world.pingjiang_staff)
+    everything = shown(client.get(LIST))
+    response = client.get(LIST, {"date_from": "0001-01-01", "date_to": "9999-12-31"})
+    assert shown(response) == everything
+    assert len(everything) == 3
+    response = client.get(EXPORT, {"date_from": "0001-01-01", "date_to": "9999-12-31"})
+    assert response.status_code == 200
+
+
 def test_an_area_of_another_sub_district_is_dropped_not_obeyed(world, cases, login):
     response = login(world.pingjiang_staff).get(LIST, {"area": world.daoqian.pk})
     assert response.status_code == 200
@@ -286,6 +296,14 @@ def test_a_key_taken_elsewhere_gets_a_fresh_one_not_an_error(world, register, lo
     assert response["Location"] == detail(mine)
 
 
+@pytest.mark.parametrize("key", ["not-a-uuid", "\x00", ""])
+def test_a_garbled_key_still_records_it_once(world, register, login, key):
+    response = login(world.pingjiang_staff).post(
+        CREATE, posted(world, register, submission_key=key)
+    )
+    assert response["Location"] == detail(Consultation.objects.get())
+
+
 def test_a_person_id_from_another_sub_district_is_a_form_error(world, register, login):
     response = login(world.pingjiang_staff).post(
         CREATE, posted(world, register, person=register.aytursun.pk, community=world.pingjiang.pk)
@@ -307,6 +325,8 @@ def test_a_person_id_from_another_sub_district_is_a_form_error(world, register, 
         {"summary": "咨询\x00政策"},
         {"visitor_phone": "\x00", "person": ""},
         {"channel": "pigeon"},
+        {"received_at": "0001-01-01T00:00"},
+        {"received_at": "0202-05-04T09:30"},
     ],
 )
 def test_bad_input_is_a_form_error_never_a_crash(world, register, login, changes):

@@ -12,6 +12,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from network.models import Area, AreaLevel, LiaisonGroup
+from outreach import compliance_cache
 from outreach.festivals import festival_dates
 from outreach.models import (
     Assistance,
@@ -282,6 +283,15 @@ def test_a_second_run_adds_nothing(demo):
     output = seed(*SMALL)
     assert "keeping" in output
     assert counts() == before
+
+
+def test_seeding_makes_cached_compliance_figures_stale(db):
+    # bulk_create sends no signals: a report cached before the seed must not be served after
+    seed("--households", "20", "--years", "0")
+    before = compliance_cache.data_version()
+    seed(*SMALL)
+    assert Visit.objects.exists()
+    assert compliance_cache.data_version() != before
 
 
 def test_zero_years_build_no_outreach_and_negative_years_are_refused(db):

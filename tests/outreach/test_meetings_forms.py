@@ -147,6 +147,29 @@ def test_garbage_in_every_field_gives_a_form_not_an_error_page(world, staff):
     assert not Meeting.objects.exists()
 
 
+@pytest.mark.parametrize("field", ["attending_users", "attending_liaisons", "attending_persons"])
+@pytest.mark.parametrize("typed", ["99999999999999999999", "-99999999999999999999"])
+def test_an_attendee_id_no_record_can_have_is_a_form_error(world, staff, field, typed):
+    data = meeting_data(f"area:{world.pingjiang.pk}", other_attendees="5", **{field: typed})
+    assert field in form_of(staff.post(CREATE, data)).errors
+    assert not Meeting.objects.exists()
+
+
+@pytest.mark.parametrize("typed", ["0202-05-04", "0001-01-01"])
+def test_a_mistyped_year_is_refused(world, staff, typed):
+    data = meeting_data(f"area:{world.pingjiang.pk}", other_attendees="5", held_on=typed)
+    assert "held_on" in form_of(staff.post(CREATE, data)).errors
+    assert not Meeting.objects.exists()
+
+
+@pytest.mark.parametrize("key", ["not-a-uuid", "\x00", ""])
+def test_a_garbled_key_still_records_the_meeting_once(world, staff, key):
+    data = meeting_data(f"area:{world.pingjiang.pk}", other_attendees="5", submission_key=key)
+    response = staff.post(CREATE, data)
+    meeting = Meeting.objects.get()
+    assert response["Location"] == reverse("outreach:meeting-detail", args=[meeting.pk])
+
+
 # ---------------------------------------------------------------- held by and attendees
 
 

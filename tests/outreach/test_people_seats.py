@@ -149,8 +149,10 @@ def test_membership_cannot_end_before_it_starts(world, liaisons, login):
     client.post(end_membership(membership), {"end_date": "2024-06-01"})
     membership.refresh_from_db()
     assert membership.end_date == datetime.date(2024, 6, 1)
-    # and an ended membership is not ended again
-    client.post(end_membership(membership), {"end_date": "2025-01-01"})
+    # and an ended membership is not ended again: the page says why
+    response = client.post(end_membership(membership), {"end_date": "2025-01-01"})
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
     membership.refresh_from_db()
     assert membership.end_date == datetime.date(2024, 6, 1)
 

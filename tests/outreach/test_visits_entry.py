@@ -368,3 +368,72 @@ def test_follow_up_status_changes_done_dropped_reopened(world, register, login):
     follow_up.refresh_from_db()
     assert follow_up.status == FollowUpStatus.DROPPED
     assert follow_up.history.count() == 4
+
+
+# ---------------------------------------------------------------- under a pairing
+
+
+def test_the_create_page_opened_from_a_pairing_preselects_it(world, register, login, liaisons):
+    from outreach.models import Pairing, PairingKind
+
+    start = TODAY() - datetime.timedelta(days=100)
+    pairing = Pairing.objects.create(
+        household=register.ma_household,
+        kind=PairingKind.LIAISON_RESIDENT,
+        partner_liaison=liaisons.bai_mei,
+        start_date=start,
+    )
+    elsewhere = Pairing.objects.create(
+        household=register.daoqian_household,
+        kind=PairingKind.LIAISON_RESIDENT,
+        partner_liaison=liaisons.ma_jianhua,
+        start_date=start,
+    )
+    client = login(world.pingjianglu_liaison)
+    response = client.get(url("visit-create") + f"?pairing={pairing.pk}&q=平江路")
+    form = response.context["form"]
+    assert form.initial["pairing"] == pairing.pk
+    assert form.initial["kind"] == VisitKind.PAIRING
+    assert form.initial["household"] == register.ma_household.pk
+    # the household search keeps the pairing the page was opened for
+    assert f'name="pairing" value="{pairing.pk}"' in response.content.decode()
+    # another community's pairing is not there for this liaison
+    assert client.get(url("visit-create") + f"?pairing={elsewhere.pk}").status_code == 404
+    # a pairing posted with another household is refused, nothing saved
+    staff = login(world.bureau)
+    response = post(staff, register.ma_household, kind=VisitKind.PAIRING, pairing=elsewhere.pk)
+    assert "pairing" in response.context["form"].errors
+    assert not Visit.objects.exists()
+    response = post(staff, register.ma_household, kind=VisitKind.PAIRING, pairing=pairing.pk)
+    assert response.status_code == 302
+    assert Visit.objects.get().pairing == pairing
+
+
+def test_a_long_history_says_what_each_shown_change_changed(world, register, login):
+    from outreach.selectors_visits import visit_history
+
+    visit = make_visit(register.ma_household, group=world.pingjianglu_group)
+    for i in range(55):
+        visit.learned = f"第{i}次回访：马师傅恢复良好。"
+        visit.save()
+    history = visit_history(visit, limit=50)
+    assert len(history) == 50
+    assert all(entry.fields for entry in history)  # none shown as a change of nothing
+    page = login(world.pingjianglu_staff).get(url("visit-detail", visit.pk))
+    assert len(page.context["history"]) == 50
+
+
+def test_the_household_search_reads_pinyin_and_current_members_only(world, register, login):
+    from residents.models import Person
+
+    client = login(world.pingjiang_staff)
+
+    def offered(text):
+        response = client.get(url("visit-create"), {"q": text})
+        choices = response.context["form"].fields["household"].widget.choices
+        return [str(label) for value, label in choices if value]
+
+    assert any("平江路112号" in label for label in offered("mxd"))  # 马晓东's initials
+    assert not any("平江路112号" in label for label in offered("blan"))
+    Person.objects.filter(pk=register.ma_wife.pk).update(archived_at=timezone.now())
+    assert not any("平江路112号" in label for label in offered("哈丽娜"))  # moved out

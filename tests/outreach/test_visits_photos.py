@@ -5,10 +5,11 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 
 from outreach.models import Photo, Visit
-from outreach.photos import MAX_SIDE
+from outreach.photos import MAX_PHOTOS, MAX_SIDE
 from tests.outreach.test_visits_support import entry_data, make_visit, url
 
 GPS_IFD = 0x8825
@@ -94,3 +95,28 @@ def test_photos_can_be_added_when_editing(world, register, login):
     response = login(world.pingjianglu_liaison).post(url("visit-edit", visit.pk), data)
     assert response.status_code == 302
     assert visit.photos.count() == 1
+
+
+def test_more_photos_than_allowed_are_refused_and_nothing_saved(world, register, login):
+    photos = [jpeg(f"zhaopian{i}.jpg", size=(40, 30)) for i in range(MAX_PHOTOS + 1)]
+    response = send(login(world.pingjianglu_liaison), register.ma_household, photos)
+    assert response.status_code == 200
+    assert "photos" in response.context["form"].errors
+    assert not Visit.objects.exists()
+    assert not Photo.objects.exists()
+
+
+def test_the_edit_page_shows_the_current_photos_only(world, register, login):
+    from outreach.photos import save_photos, shrunk_jpeg
+
+    visit = make_visit(register.ma_household, group=world.pingjianglu_group)
+    kept, archived = save_photos(
+        [shrunk_jpeg(jpeg()), shrunk_jpeg(jpeg())], by=world.pingjianglu_liaison, visit=visit
+    )
+    archived.archived_at = timezone.now()
+    archived.save()
+    response = login(world.pingjianglu_liaison).get(url("visit-edit", visit.pk))
+    assert response.context["photos"] == [kept]
+    page = response.content.decode()
+    assert url("photo", kept.pk) in page
+    assert url("photo", archived.pk) not in page
