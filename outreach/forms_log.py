@@ -29,10 +29,9 @@ from outreach.models import (
 from outreach.selectors_visits import recordable_households
 from outreach.typed import YuanField
 from residents.models import Household
-from residents.typed_input import whole_number
+from residents.typed_input import MAX_ID, whole_number
 
 MAX_OTHER_ATTENDEES = 100_000
-MAX_ID = 2**63 - 1  # a larger number typed into a form or a URL is no ID (SQLite overflows)
 
 
 def valid_pk(raw) -> int | None:

@@ -21,12 +21,11 @@ from outreach.models import Liaison, Meeting, MeetingKind
 from outreach.photos import PhotosField
 from outreach.typed import YuanField
 from residents.models import Person, PersonStatus
-from residents.typed_input import whole_number
+from residents.typed_input import MAX_ID, whole_number
 
 RECORDING_LEVELS = (AreaLevel.SUBDISTRICT, AreaLevel.ZONE, AreaLevel.COMMUNITY)
 ATTENDEE_FIELDS = ("attending_users", "attending_liaisons", "attending_persons")
 MAX_OTHER_ATTENDEES = 100_000
-MAX_ID = 2**63 - 1  # a larger number typed into a form is no ID (and overflows SQLite)
 EARLIEST_DAY = datetime.date(1900, 1, 1)  # before it, a year is mistyped (0202 for 2022)
 
 

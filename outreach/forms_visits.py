@@ -39,12 +39,11 @@ from outreach.selectors_visits import (
     search_households,
 )
 from outreach.typed import YuanField
-from residents.typed_input import whole_number
+from residents.typed_input import MAX_ID, whole_number
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MAX_ROWS = 30  # follow-ups or assistance rows one visit may carry on the page
 HOUSEHOLD_CHOICES = 30  # households offered in the select at a time
-MAX_ID = 2**63 - 1  # a larger number typed into a form is no ID (and overflows SQLite)
 # Inputs holding record IDs, by the last part of their name (formset rows: "follow_ups-0-id").
 ID_INPUTS = {
     "household",

@@ -10,6 +10,9 @@ from residents.models import Person
 from residents.names import pinyin_of
 
 EARLIEST_BIRTH_DATE = datetime.date(1890, 1, 1)  # as ID numbers are checked (id_numbers.py)
+# The largest id a database column holds; a larger number typed into a form or a URL is no
+# id at all (SQLite overflows on it, PostgreSQL refuses it).
+MAX_ID = 2**63 - 1
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
