@@ -3,7 +3,9 @@
 ``network`` cannot import them (dependencies point one way), so an app registers a panel
 from its ``AppConfig.ready``: ``register_panel(panel)``, where ``panel(request)`` returns
 ``(template_name, context)`` for the user's own work, or ``None`` when it has nothing to
-show. Panels are drawn in the order they were registered.
+show. Panels are drawn in the order they were registered, for every signed-in user (a
+merchant's till login holds no post, and its panel is the way to its pages), so a panel
+checks the permissions it needs.
 """
 
 _PANELS: list = []

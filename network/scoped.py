@@ -7,7 +7,10 @@ fails for any URL whose view declares nothing:
 - ``login``: signed-in users, touches no area-scoped data (home page, password change);
 - ``scoped``: signed in, holding a current post, records fetched only through
   ``visible_to``/``changeable_by`` (404 outside scope), and the role's Django permission
-  checked (403 inside scope without the capability).
+  checked (403 inside scope without the capability);
+- ``account``: signed in with a login that an app binds to one record instead of to areas
+  (a partner merchant's till): the view sees that record and what hangs from it, nothing
+  else, and every other login is refused (403).
 """
 
 from functools import wraps
@@ -20,7 +23,7 @@ from django.views import generic
 
 from network.access import has_current_post
 
-PUBLIC, LOGIN, SCOPED = "public", "login", "scoped"
+PUBLIC, LOGIN, SCOPED, ACCOUNT = "public", "login", "scoped", "account"
 
 
 def public_view(view):
@@ -58,6 +61,26 @@ def scoped_view(*permissions: str):
             return view(request, *args, **kwargs)
 
         wrapped.tongxin_access = SCOPED
+        return wrapped
+
+    return decorator
+
+
+def account_view(bound_record):
+    """Decorate a view for logins bound to one record: ``bound_record(user)`` returns it (or
+    None: 403). The view is called as ``view(request, record, *args, **kwargs)``."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            record = bound_record(request.user)
+            if record is None:
+                raise PermissionDenied(_("This page is for a partner merchant's own login."))
+            return view(request, record, *args, **kwargs)
+
+        wrapped.tongxin_access = ACCOUNT
         return wrapped
 
     return decorator

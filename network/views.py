@@ -72,7 +72,7 @@ def home(request):
             "current_posts": current,
             "past_posts": past,
             "scope": scope_for(request.user),
-            "panels": panels_for(request) if current else [],
+            "panels": panels_for(request),
         },
     )
 

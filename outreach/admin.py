@@ -20,15 +20,7 @@ from outreach.models import (
     WorkGroupMember,
     ZonePost,
 )
-
-
-class NoDeleteAdmin(SimpleHistoryAdmin):
-    """Casework records are archived, never deleted — not even from the admin."""
-
-    list_per_page = 50
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from residents.admin import NoDeleteAdmin
 
 
 @admin.register(Festival)

@@ -7,10 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from network.access import can_see_area, users_visible_to
 from network.models import Area, AreaLevel, User
-from outreach.common import AreaField, OutreachFilterForm, no_future
+from outreach.common import OutreachFilterForm
 from outreach.models import Channel, Consultation, ConsultationStatus, Topic
 from outreach.selectors_consultations import EARLIEST_DAY, OVERDUE_DAYS, person_label
 from residents.models import Person
+from residents.pages import AreaField, no_future
 from residents.typed_input import typed_text
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from network.access import area_q, scope_for
 from network.models import Area, AreaLevel, LiaisonGroup
-from outreach.common import default_group, may_record_in, no_future, recordable_groups
+from outreach.common import default_group, may_record_in, recordable_groups
 from outreach.models import (
     AssistanceKind,
     Festival,
@@ -27,9 +27,9 @@ from outreach.models import (
     current_q,
 )
 from outreach.selectors_visits import recordable_households
-from outreach.typed import YuanField
 from residents.models import Household
-from residents.typed_input import MAX_ID, whole_number
+from residents.pages import no_future
+from residents.typed_input import MAX_ID, YuanField, whole_number
 
 MAX_OTHER_ATTENDEES = 100_000
 

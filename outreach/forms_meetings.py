@@ -19,9 +19,8 @@ from network.models import Area, AreaLevel, Post, Role, User
 from outreach.common import OutreachFilterForm, default_group, may_record_in, recordable_groups
 from outreach.models import Liaison, Meeting, MeetingKind
 from outreach.photos import PhotosField
-from outreach.typed import YuanField
 from residents.models import Person, PersonStatus
-from residents.typed_input import MAX_ID, whole_number
+from residents.typed_input import MAX_ID, YuanField, whole_number
 
 RECORDING_LEVELS = (AreaLevel.SUBDISTRICT, AreaLevel.ZONE, AreaLevel.COMMUNITY)
 ATTENDEE_FIELDS = ("attending_users", "attending_liaisons", "attending_persons")

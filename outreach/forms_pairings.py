@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from network.access import users_visible_to
 from network.models import User
-from outreach.common import OutreachFilterForm, no_future
+from outreach.common import OutreachFilterForm
 from outreach.models import Liaison, Pairing, PairingKind
 from outreach.selectors_pairings import (
     PARTNER_FIELDS,
@@ -19,6 +19,7 @@ from outreach.selectors_pairings import (
     successor_users,
 )
 from residents.models import Person, PersonStatus
+from residents.pages import no_future
 from residents.typed_input import typed_text
 
 DATE_WIDGET = {"type": "date"}

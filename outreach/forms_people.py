@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from network.access import users_visible_to
 from network.models import Area, AreaLevel, LiaisonGroup, Post
-from outreach.common import AreaField, ListFilterForm, no_future, recordable_groups, style_widgets
+from outreach.common import recordable_groups
 from outreach.models import (
     GroupMembership,
     GroupPosition,
@@ -30,6 +30,7 @@ from outreach.models import (
 from outreach.operations_people import account_holds_post_in, check_liaison_links
 from outreach.selectors_people import zones_for
 from residents.models import Person
+from residents.pages import AreaField, ListFilterForm, no_future, style_widgets
 from residents.typed_input import typed_text, without_control_characters
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

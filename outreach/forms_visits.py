@@ -13,15 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from network.access import scope_for, users_visible_to
 from network.models import Area, AreaLevel, LiaisonGroup, User
-from outreach.common import (
-    ListFilterForm,
-    OutreachFilterForm,
-    default_group,
-    may_record_in,
-    no_future,
-    recordable_groups,
-    style_widgets,
-)
+from outreach.common import OutreachFilterForm, default_group, may_record_in, recordable_groups
 from outreach.models import (
     Assistance,
     Festival,
@@ -38,8 +30,8 @@ from outreach.selectors_visits import (
     recordable_households,
     search_households,
 )
-from outreach.typed import YuanField
-from residents.typed_input import MAX_ID, whole_number
+from residents.pages import ListFilterForm, no_future, style_widgets
+from residents.typed_input import MAX_ID, YuanField, whole_number
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MAX_ROWS = 30  # follow-ups or assistance rows one visit may carry on the page

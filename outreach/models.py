@@ -24,30 +24,7 @@ from simple_history.models import HistoricalRecords
 
 from network.access import ScopedQuerySet
 from network.models import Area, AreaLevel, LiaisonGroup
-from residents.models import Ethnicity, Household, Person
-
-MAX_YUAN = Decimal("99999999.99")
-
-
-class CaseworkQuerySet(ScopedQuerySet):
-    def current(self):
-        return self.filter(archived_at__isnull=True)
-
-
-class Archivable(models.Model):
-    """Archived, never deleted: ``archived_at`` hides a record from lists until restored."""
-
-    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, db_index=True)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-
-    class Meta:
-        abstract = True
-
-    @property
-    def is_archived(self) -> bool:
-        return self.archived_at is not None
-
+from residents.models import Archivable, CaseworkQuerySet, Ethnicity, Household, Person
 
 # ---------------------------------------------------------------- the network's people
 

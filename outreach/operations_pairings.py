@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from network.access import can_change_area
-from outreach.archiving import set_archived
 from outreach.models import Liaison, Pairing
 from outreach.selectors_pairings import (
     check_pairing,
@@ -25,6 +24,7 @@ from outreach.selectors_pairings import (
     successor_liaisons,
     successor_users,
 )
+from residents.archiving import set_archived
 from residents.models import Household
 
 

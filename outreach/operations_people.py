@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 
 from network.access import can_change_area
 from network.models import Area, AreaLevel, LiaisonGroup, Post
-from outreach.archiving import set_archived
 from outreach.models import (
     GroupMembership,
     GroupPosition,
@@ -27,6 +26,7 @@ from outreach.models import (
     ZonePosition,
     ZonePost,
 )
+from residents.archiving import set_archived
 
 
 def _reason(obj, text: str):

@@ -14,9 +14,10 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from network.access import users_visible_to
-from outreach.common import HistoryEntry, changed_fields, filter_by_area_group_dates
+from outreach.common import filter_by_area_group_dates
 from outreach.models import Liaison, Meeting, Photo
 from residents.models import Person
+from residents.pages import HistoryEntry, changed_fields
 from residents.selectors import reason_text
 
 HISTORY_LIMIT = 100

@@ -37,9 +37,10 @@ from django.utils.translation import gettext as _
 
 from network.access import users_visible_to
 from network.models import Post, Role, current_post_q
-from outreach.common import HistoryEntry, filter_by_area_group_dates, history_entries
+from outreach.common import filter_by_area_group_dates
 from outreach.models import Assistance, Liaison, Pairing, Visit
 from residents.models import Household, Person
+from residents.pages import HistoryEntry, history_entries
 
 PARTNER_FIELDS = ("partner_user", "partner_liaison", "partner_person")
 HISTORY_LIMIT = 50

@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 
 from network.access import area_q, scope_for
 from network.models import LiaisonGroup, User
-from outreach.common import HistoryEntry, filter_by_area_group_dates, history_entries
+from outreach.common import filter_by_area_group_dates
 from outreach.models import Assistance, FollowUp, FollowUpStatus, Liaison, Visit
 from residents.models import Household, Person
+from residents.pages import HistoryEntry, history_entries
 from residents.selectors import Viewer, search_kind
 from residents.typed_input import typed_text
 

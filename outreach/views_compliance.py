@@ -25,10 +25,10 @@ from django.views.decorators.http import require_GET
 from network.models import Area, AreaLevel
 from network.scoped import scoped_view
 from outreach import compliance
-from outreach.common import AreaField, ListFilterForm, page_of, style_widgets
 from outreach.festivals import upcoming
 from outreach.models import Festival, ObligationKind, Visit, VisitKind
 from residents.models import Person, PersonStatus
+from residents.pages import AreaField, ListFilterForm, page_of, style_widgets
 
 PERMISSIONS = ("outreach.view_compliance",)
 WHICH_LABELS = {

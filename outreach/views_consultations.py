@@ -15,8 +15,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from network.access import can_change_area, get_changeable_or_404, get_visible_or_404, scope_for
 from network.scoped import scoped_view
-from outreach.archiving import archive_or_restore
-from outreach.common import page_of, xlsx_export
 from outreach.forms_consultations import (
     DATETIME_LOCAL,
     ConsultationFilterForm,
@@ -34,7 +32,9 @@ from outreach.selectors_consultations import (
     status_history,
     who_came,
 )
+from residents.archiving import archive_or_restore
 from residents.models import Person
+from residents.pages import page_of, xlsx_export
 from residents.typed_input import typed_text, whole_number
 
 VIEW = "outreach.view_consultation"

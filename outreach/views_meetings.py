@@ -14,8 +14,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from network.access import get_changeable_or_404, get_visible_or_404
 from network.scoped import scoped_view
-from outreach.archiving import archive_or_restore
-from outreach.common import page_of, xlsx_export
 from outreach.forms_meetings import ATTENDEE_FIELDS, MeetingFilterForm, MeetingForm
 from outreach.models import Meeting
 from outreach.photos import save_photos
@@ -28,6 +26,8 @@ from outreach.selectors_meetings import (
     visible_attendees_prefetch,
     with_attendee_counts,
 )
+from residents.archiving import archive_or_restore
+from residents.pages import page_of, xlsx_export
 from residents.typed_input import whole_number
 
 

@@ -15,8 +15,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from network.access import can_change_area, get_changeable_or_404, get_visible_or_404
 from network.scoped import scoped_view
 from outreach import operations_pairings as operations
-from outreach.archiving import archive_or_restore, refused
-from outreach.common import page_of, xlsx_export
 from outreach.forms_pairings import (
     HandoverForm,
     HouseholdSearchForm,
@@ -39,7 +37,9 @@ from outreach.selectors_pairings import (
     partner_type,
     with_progress,
 )
+from residents.archiving import archive_or_restore, refused
 from residents.models import Household
+from residents.pages import page_of, xlsx_export
 from residents.typed_input import whole_number
 
 VIEW = "outreach.view_pairing"

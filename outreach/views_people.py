@@ -17,8 +17,6 @@ from network.models import Area, AreaLevel
 from network.scoped import scoped_view
 from outreach import operations_people as ops
 from outreach import selectors_people as sel
-from outreach.archiving import archive_or_restore
-from outreach.common import page_of
 from outreach.forms_people import (
     EndForm,
     LiaisonFilterForm,
@@ -30,6 +28,8 @@ from outreach.forms_people import (
     ZonePostForm,
 )
 from outreach.models import GroupMembership, Liaison, WorkGroup, WorkGroupMember, ZonePost
+from residents.archiving import archive_or_restore
+from residents.pages import page_of
 from residents.typed_input import whole_number
 
 

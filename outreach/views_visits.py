@@ -20,8 +20,6 @@ from network.access import get_changeable_or_404, get_visible_or_404
 from network.models import User
 from network.scoped import scoped_view
 from outreach import selectors_visits as selectors
-from outreach.archiving import archive_or_restore
-from outreach.common import page_of, xlsx_export
 from outreach.forms_visits import (
     FollowUpFilterForm,
     FollowUpUpdateForm,
@@ -37,6 +35,8 @@ from outreach.models import (
     Visit,
     VisitKind,
 )
+from residents.archiving import archive_or_restore
+from residents.pages import page_of, xlsx_export
 from residents.typed_input import typed_text, whole_number
 
 # ---------------------------------------------------------------- list and export

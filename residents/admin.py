@@ -8,6 +8,8 @@ from residents.models import DibaoStandard, Ethnicity, Honour, Household, IdNumb
 class NoDeleteAdmin(SimpleHistoryAdmin):
     """Casework records are archived, never deleted — not even from the admin."""
 
+    list_per_page = 50
+
     def has_delete_permission(self, request, obj=None):
         return False
 

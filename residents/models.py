@@ -448,3 +448,26 @@ class IdNumberReveal(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} → {self.person}"
+
+
+# ------------------------------------------------------ for the apps built on the register
+
+
+class CaseworkQuerySet(ScopedQuerySet):
+    def current(self):
+        return self.filter(archived_at__isnull=True)
+
+
+class Archivable(models.Model):
+    """Archived, never deleted: ``archived_at`` hides a record from lists until restored."""
+
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None

@@ -40,3 +40,17 @@ def pinyin_of(name: str) -> str:
 def initials_of(name: str) -> str:
     """马晓东 → mxd."""
     return "".join(s[0] for s in _syllables(name) if s and s[0].isalpha()).lower()
+
+
+def masked_name(name: str) -> str:
+    """A name as a partner merchant sees it: the first and (for three characters or more)
+    the last character kept, the rest starred — 马晓东 → 马*东, 马丽 → 马*, 阿依古丽 → 阿**丽.
+    A name written in Latin letters keeps its first letter of each word."""
+    name = (name or "").strip()
+    if not name:
+        return ""
+    if name.isascii():
+        return " ".join(word[0] + "*" * (len(word) - 1) for word in name.split())
+    if len(name) <= 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

@@ -3,7 +3,10 @@ value becomes an error page (PostgreSQL refuses things SQLite takes) or nonsense
 
 import datetime
 import re
+import unicodedata
+from decimal import Decimal
 
+from django import forms
 from django.utils import timezone
 
 from residents.models import Person
@@ -13,6 +16,7 @@ EARLIEST_BIRTH_DATE = datetime.date(1890, 1, 1)  # as ID numbers are checked (id
 # The largest id a database column holds; a larger number typed into a form or a URL is no
 # id at all (SQLite overflows on it, PostgreSQL refuses it).
 MAX_ID = 2**63 - 1
+MAX_YUAN = Decimal("99999999.99")  # what a DecimalField(max_digits=10, decimal_places=2) holds
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -46,3 +50,24 @@ def pinyin_fits(name: str) -> bool:
     """Whether the pinyin stored beside a name fits its column: up to six letters a
     character (庄 zhuang), so a long name can overflow it, which PostgreSQL refuses."""
     return len(pinyin_of(name)) <= Person._meta.get_field("name_pinyin").max_length
+
+
+class YuanField(forms.DecimalField):
+    """An amount in yuan as people type it: full-width digits and point (１２０．５), a ¥ sign
+    or 元, thousands separators, an IME full stop for the point ("200。5")."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 10)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", Decimal("0"))
+        kwargs.setdefault("max_value", MAX_YUAN)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = unicodedata.normalize("NFKC", value)  # also ￥ → ¥, the wide space → " "
+            for mark in ("¥", "元", ",", " "):
+                value = value.replace(mark, "")
+            value = value.replace("。", ".").strip()
+        return super().to_python(value)

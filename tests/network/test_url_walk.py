@@ -5,7 +5,7 @@ New views of later issues are covered without writing anything here."""
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from network.scoped import LOGIN, PUBLIC, SCOPED
+from network.scoped import ACCOUNT, LOGIN, PUBLIC, SCOPED
 
 PUBLIC_URL_NAMES = {"login", "logout", "healthz", "set_language"}
 DUMMY_VALUES = {
@@ -55,7 +55,7 @@ def test_every_url_declares_its_access():
     undeclared = [
         str(p.pattern)
         for _ns, p in own_patterns()
-        if access_of(p.callback) not in {PUBLIC, LOGIN, SCOPED}
+        if access_of(p.callback) not in {PUBLIC, LOGIN, SCOPED, ACCOUNT}
     ]
     assert undeclared == [], f"views without an access declaration: {undeclared}"
 
@@ -73,15 +73,15 @@ def protected():
     return [
         pytest.param(ns, p, id=f"{ns}:{p.name}" if ns else p.name)
         for ns, p in own_patterns()
-        if access_of(p.callback) in {LOGIN, SCOPED}
+        if access_of(p.callback) in {LOGIN, SCOPED, ACCOUNT}
     ]
 
 
-def scoped():
+def scoped(kinds=(SCOPED,)):
     return [
         pytest.param(ns, p, id=f"{ns}:{p.name}" if ns else p.name)
         for ns, p in own_patterns()
-        if access_of(p.callback) == SCOPED
+        if access_of(p.callback) in kinds
     ]
 
 
@@ -95,7 +95,7 @@ def test_signed_out_visitor_is_sent_to_login(client, namespace, pattern):
         assert response["Location"].startswith(reverse("login")), url
 
 
-@pytest.mark.parametrize(("namespace", "pattern"), scoped())
+@pytest.mark.parametrize(("namespace", "pattern"), scoped((SCOPED, ACCOUNT)))
 @pytest.mark.parametrize("who", ["no_post", "ended_post", "future_post"])
 def test_user_without_current_post_is_refused(world, login, namespace, pattern, who):
     client = login(getattr(world, who))
