@@ -29,5 +29,6 @@ urlpatterns = [
     path("network/", include("network.urls")),
     path("register/", include("residents.urls")),
     path("outreach/", include("outreach.urls")),
+    path("services/", include("services.urls")),
     path("admin/", admin.site.urls),
 ]

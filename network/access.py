@@ -8,6 +8,10 @@ Rules (deny by default):
 - Staff change what they see. A liaison changes records of their own liaison group where a
   model belongs to a group, and otherwise records of their community.
 
+Records an area keeps for everything under it (a sub-district's partner merchants, which
+serve its communities) set ``scope_shared_below = True``: they are also *visible* (never
+changeable) to users whose area lies below the record's area.
+
 Every model that belongs to an area uses ``ScopedQuerySet`` and names the path to its area
 in ``scope_area_field`` (``""`` for ``Area`` itself, ``"community"``, ``"household__community"``
 ...), and optionally the path to its liaison group in ``scope_group_field``. Views get their
@@ -122,11 +126,25 @@ def area_q(user, area_field: str, *, for_change: bool = False) -> Q:
     return _path_q(scope.changeable_paths if for_change else scope.visible_paths, area_field)
 
 
+def _ancestor_paths(paths) -> list[str]:
+    """The paths of the areas above each of ``paths`` ("/1/4/9/" → "/1/", "/1/4/")."""
+    above = set()
+    for path in paths:
+        ids = [part for part in path.strip("/").split("/") if part]
+        above.update("/" + "/".join(ids[:n]) + "/" for n in range(1, len(ids)))
+    return sorted(above)
+
+
 def visible_q(user, model) -> Q:
     scope = scope_for(user)
     if scope.everything:
         return Q()
-    return _path_q(scope.visible_paths, _area_field(model))
+    area_field = _area_field(model)
+    q = _path_q(scope.visible_paths, area_field)
+    if getattr(model, "scope_shared_below", False) and scope.visible_paths:
+        lookup = f"{area_field}__path__in" if area_field else "path__in"
+        q |= Q(**{lookup: _ancestor_paths(scope.visible_paths)})
+    return q
 
 
 def changeable_q(user, model) -> Q:

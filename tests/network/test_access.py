@@ -143,3 +143,32 @@ def test_a_permission_given_to_the_user_directly_grants_nothing(world):
     world.pingjianglu_liaison.user_permissions.add(Permission.objects.get(codename="add_user"))
     liaison = User.objects.get(pk=world.pingjianglu_liaison.pk)
     assert not liaison.has_perm("network.add_user")
+
+
+def test_records_shared_below_are_seen_not_changed_by_the_areas_under_them(world):
+    """A sub-district's partner merchants: its communities' staff and liaisons see them, the
+    other sub-district does not, and only the sub-district changes them."""
+    from services.models import Merchant
+
+    merchant = Merchant.objects.create(
+        area=world.pingjiang, name="马记清真拉面馆", category="halal_food", address="平江路88号"
+    )
+    seen = {
+        user.username: Merchant.objects.visible_to(user).filter(pk=merchant.pk).exists()
+        for user in world.all_role_users()
+    }
+    assert seen == {
+        "quminzongju": True,
+        "pingjiang": True,
+        "canglang": False,
+        "pingjianglu": True,
+        "pingjianglu_llz": True,
+        "daoqian_llz": False,
+    }
+    changers = {
+        u.username
+        for u in world.all_role_users()
+        if Merchant.objects.changeable_by(u).filter(pk=merchant.pk).exists()
+    }
+    assert changers == {"quminzongju", "pingjiang"}
+    assert not Merchant.objects.visible_to(world.no_post).exists()

@@ -7,7 +7,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from network.scoped import ACCOUNT, LOGIN, PUBLIC, SCOPED
 
-PUBLIC_URL_NAMES = {"login", "logout", "healthz", "set_language"}
+PUBLIC_URL_NAMES = {"login", "logout", "healthz", "set_language", "card-verify"}
 DUMMY_VALUES = {
     "int": 987654,
     "str": "x",

@@ -1,0 +1,209 @@
+"""Reading consents and service cards the way a user may: the filtered lists, the statuses
+as shown today, a card's uses and history, a person's consents, and the persons a card may
+be issued to."""
+
+import datetime
+import re
+import unicodedata
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils.translation import gettext as _
+
+from residents.models import Person
+from residents.pages import history_entries
+from residents.selectors import Viewer, reason_text, search_persons
+from services.forms_cards import CURRENT, EXPIRED, WITHDRAWN
+from services.models import CardStatus, CardUse, Consent, ServiceCard
+
+PERSON_CHOICES = 20  # persons offered after a search on the issue page
+_SEPARATORS = re.compile(r"[\s\-‐‑–—_./·]+")
+_PINYIN = re.compile(r"[a-z]+")
+# A search box on services pages looks up names, never ID numbers.
+NAME_SEARCH = Viewer(sensitive=False, full_id=False, staff=False)
+
+
+def _search_text(text: str) -> tuple[str, str]:
+    """``("number", digits)`` for a (part of a) card number as typed or scanned (full-width
+    digits, groups), ``("pinyin", letters)`` for Latin letters, else ``("name", text)``."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    if not text:
+        return "", ""
+    compact = _SEPARATORS.sub("", text)
+    if compact.isascii() and compact.isdigit():
+        return "number", compact
+    letters = re.sub(r"[\s'’·]", "", text).lower().replace("ü", "v")
+    if _PINYIN.fullmatch(letters):
+        return "pinyin", letters
+    return "name", text
+
+
+def _holder_search_q(text: str, prefix: str) -> Q | None:
+    kind, value = _search_text(text)
+    if kind == "pinyin":
+        return Q(**{f"{prefix}name_pinyin__startswith": value}) | Q(
+            **{f"{prefix}name_initials__startswith": value}
+        )
+    if kind == "name":
+        return Q(**{f"{prefix}name__contains": value})
+    return None
+
+
+# ---------------------------------------------------------------- cards
+
+
+def status_q(status: str, today: datetime.date) -> Q:
+    """Cards whose status as shown today is ``status`` (``expired``: active, past its date)."""
+    if status == EXPIRED:
+        return Q(status=CardStatus.ACTIVE, valid_until__lt=today)
+    if status == CardStatus.ACTIVE:
+        return Q(status=CardStatus.ACTIVE, valid_until__gte=today)
+    return Q(status=status)
+
+
+def cards_for(user):
+    """Cards a user may see, with what a row shows, newest first."""
+    return (
+        ServiceCard.objects.visible_to(user)
+        .select_related("holder__household", "holder__community", "issuing_area")
+        .order_by("-issued_on", "-id")
+    )
+
+
+def filter_cards(records, filters: dict, *, today: datetime.date):
+    """Apply the list's filters (already validated by the filter form) to ``records``."""
+    if filters.get("area") is not None:
+        records = records.filter(holder__community__path__startswith=filters["area"].path)
+    if filters.get("scheme"):
+        records = records.filter(scheme=filters["scheme"])
+    if filters.get("status"):
+        records = records.filter(status_q(filters["status"], today))
+    if filters.get("issued_from"):
+        records = records.filter(issued_on__gte=filters["issued_from"])
+    if filters.get("issued_to"):
+        records = records.filter(issued_on__lte=filters["issued_to"])
+    if filters.get("q"):
+        kind, value = _search_text(filters["q"])
+        holder_q = _holder_search_q(filters["q"], "holder__")
+        if kind == "number":
+            records = records.filter(number__contains=value)
+        elif holder_q is not None:
+            records = records.filter(holder_q)
+    return records
+
+
+def with_shown_status(cards, today: datetime.date):
+    """Set ``effective`` (active, expired, lost, revoked) and ``shown`` (its label) on each
+    card, for the page; no query."""
+    for card in cards:
+        card.effective = card.effective_status(today)
+        card.shown = card.shown_status(today)
+    return cards
+
+
+def card_uses(user, card: ServiceCard):
+    """The card's uses the user may see, newest first, with merchant and service (each
+    use's ``benefit`` is what the holder saved)."""
+    return list(
+        CardUse.objects.visible_to(user)
+        .filter(card=card)
+        .select_related("merchant", "item")
+        .order_by("-used_on", "-id")
+    )
+
+
+def _card_reason(reason: str) -> str:
+    if reason == CardStatus.LOST:
+        return _("reported lost")
+    if reason == CardStatus.REVOKED:
+        return _("revoked")
+    if reason == "withdrawn":
+        return _("consent withdrawn")
+    return reason_text(reason)
+
+
+def card_history(card: ServiceCard):
+    return history_entries(card.history.select_related("history_user"), reason_of=_card_reason)
+
+
+# ---------------------------------------------------------------- consents
+
+
+def consents_for(user):
+    return (
+        Consent.objects.visible_to(user)
+        .select_related("person__household", "person__community", "recorded_by")
+        .order_by("-given_on", "-id")
+    )
+
+
+def filter_consents(records, filters: dict):
+    if filters.get("area") is not None:
+        records = records.filter(person__community__path__startswith=filters["area"].path)
+    if filters.get("state") == CURRENT:
+        records = records.filter(withdrawn_on__isnull=True)
+    elif filters.get("state") == WITHDRAWN:
+        records = records.filter(withdrawn_on__isnull=False)
+    if filters.get("q"):
+        q = _holder_search_q(filters["q"], "person__")
+        if q is not None:
+            records = records.filter(q)
+    return records
+
+
+def person_consents(person: Person) -> list[Consent]:
+    return list(
+        Consent.objects.filter(person=person).select_related("recorded_by").order_by("-given_on")
+    )
+
+
+def _consent_reason(reason: str) -> str:
+    if reason == "withdrawn":
+        return _("withdrawn")
+    return reason_text(reason)
+
+
+def consent_history(person: Person):
+    """The changes of all the person's consents, newest first, each named by its date."""
+    records = Consent.history.filter(person_id=person.pk).select_related("history_user")
+    return history_entries(
+        records,
+        subject_of=lambda r: _("consent of %(date)s") % {"date": r.given_on.isoformat()},
+        reason_of=_consent_reason,
+    )
+
+
+def person_cards(user, person: Person) -> list[ServiceCard]:
+    return list(
+        ServiceCard.objects.visible_to(user)
+        .filter(holder=person)
+        .select_related("issuing_area")
+        .order_by("-issued_on", "-id")
+    )
+
+
+# ---------------------------------------------------------------- persons to issue to
+
+
+def issuable_persons(user):
+    """Current persons of the areas the user manages: those a card may be issued to."""
+    return Person.objects.changeable_by(user).current()
+
+
+def with_card_state(persons):
+    """What the issue page says of each person: a current consent, active cards."""
+    return persons.select_related("household", "community").annotate(
+        has_consent=Exists(
+            Consent.objects.filter(person=OuterRef("pk"), withdrawn_on__isnull=True)
+        ),
+        active_cards=Count("service_cards", filter=Q(service_cards__status="active")),
+    )
+
+
+def persons_found(user, text: str) -> list[Person]:
+    """Persons the issue page's search box finds by name, pinyin or its initials (never by
+    ID number), at most ``PERSON_CHOICES``."""
+    if not text:
+        return []
+    persons = issuable_persons(user).order_by("name", "pk")
+    found = search_persons(persons, text, NAME_SEARCH, limit=PERSON_CHOICES)
+    return list(with_card_state(found).order_by("name", "pk")[:PERSON_CHOICES])
