@@ -103,3 +103,13 @@ class TableUploadForm(forms.Form):
         if upload.size > 5 * 1024 * 1024:
             raise forms.ValidationError(_("The file is larger than 5 MB."))
         return upload
+
+
+def add_refusal(form, exc) -> None:
+    """Show a domain rule's refusal (a ValidationError) on ``form``: beside the field it
+    names, or above the form."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)

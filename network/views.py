@@ -32,6 +32,7 @@ from network.forms import (
     TableUploadForm,
     UserCreateForm,
     UserUpdateForm,
+    add_refusal,
 )
 from network.home_panels import panels_for
 from network.models import Area, ExportLog, LiaisonGroup, Post, User, current_post_q
@@ -260,7 +261,7 @@ def user_create(request):
                 start_date=post_form.cleaned_data["start_date"],
             )
         except ValidationError as exc:
-            _add_errors(post_form, exc)
+            add_refusal(post_form, exc)
         else:
             if not user_form.cleaned_data["password"]:
                 messages.warning(
@@ -276,14 +277,6 @@ def user_create(request):
         "network/user_create.html",
         {"user_form": user_form, "post_form": post_form},
     )
-
-
-def _add_errors(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @scoped_view("network.change_user")
@@ -317,7 +310,7 @@ def post_create(request, user_pk):
                 start_date=form.cleaned_data["start_date"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_refusal(form, exc)
         else:
             messages.success(request, _("Post added."))
             return redirect("network:user-detail", pk=person.pk)
@@ -339,7 +332,7 @@ def post_end(request, pk):
         try:
             operations.post_end(by=request.user, post=post, end_date=form.cleaned_data["end_date"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_refusal(form, exc)
         else:
             messages.success(request, _("Post ended; its access ends with it."))
             return redirect("network:user-detail", pk=post.user_id)

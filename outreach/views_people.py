@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from network.access import can_change_area, get_changeable_or_404, get_visible_or_404
+from network.forms import add_refusal
 from network.models import Area, AreaLevel
 from network.scoped import scoped_view
 from outreach import operations_people as ops
@@ -57,7 +58,7 @@ def _form_flow(request, form, save, **page):
             try:
                 return redirect(save())
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_refusal(form, exc)
         messages.error(request, _("Nothing was saved: correct the fields marked below."))
     return _form_page(request, form=form, **page)
 
@@ -95,15 +96,6 @@ def _changeable_group(request, pk):
 def _restore_first(request, liaison):
     messages.error(request, _("Restore this liaison first; archived records are not changed."))
     return redirect("outreach:liaison-detail", pk=liaison.pk)
-
-
-def _add_errors(form, exc: ValidationError):
-    """Show a rule's refusal beside the field it concerns (or above the form)."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 # ---------------------------------------------------------------- liaisons

@@ -29,6 +29,12 @@ _SEPARATORS = re.compile(r"[\s\-‐‑–—_./·]+")
 _SIGNING_SALT = "tongxin.services.card"
 
 
+def card_digits(raw) -> str:
+    """``raw`` as typed or scanned, without the spaces, dashes and dots between digit groups
+    and with full-width digits made plain ("００１-０００"→"001000")."""
+    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", str(raw or "")))
+
+
 # ---------------------------------------------------------------- numbers
 
 
@@ -49,7 +55,7 @@ def with_check_digit(digits: str) -> str:
 def typed_card_number(raw) -> str:
     """The card number in ``raw`` as typed or scanned (full-width digits, spaces, dashes),
     or a ValidationError that says what is wrong with it."""
-    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", str(raw or "")))
+    text = card_digits(raw)
     if not text:
         raise ValidationError(_("Type the card number."))
     if not text.isascii() or not text.isdigit():

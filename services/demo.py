@@ -26,6 +26,7 @@ data has no past worth auditing.
 """
 
 import datetime
+import itertools
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -79,173 +80,102 @@ class MerchantSpec:
     items: tuple[Item, ...]
 
 
+def spec(header: tuple[str, str, str, str], *items: Item) -> MerchantSpec:
+    return MerchantSpec(*header, items)
+
+
 # The merchants of each sub-district, by division code; the first has a till login.
+# spec((name, category, address, contact), *items)
 MERCHANTS = {
     "320508001000": (
-        MerchantSpec(
-            "马记清真拉面馆",
-            C.HALAL_FOOD,
-            "平江路88号",
-            "马福来",
-            (
-                ("清真牛肉拉面", OFF, "20", "22.00", ""),
-                ("家常菜套餐", PRICE, "15.00", "25.00", ""),
-                ("高龄老人免费送餐", FREE, None, "5.00", "限70岁以上持卡人"),
-            ),
+        spec(
+            ("马记清真拉面馆", C.HALAL_FOOD, "平江路88号", "马福来"),
+            ("清真牛肉拉面", OFF, "20", "22.00", ""),
+            ("家常菜套餐", PRICE, "15.00", "25.00", ""),
+            ("高龄老人免费送餐", FREE, None, "5.00", "限70岁以上持卡人"),
         ),
-        MerchantSpec(
-            "好人家家庭装饰公司",
-            C.RENOVATION,
-            "白塔东路56号",
-            "顾建华",
-            (
-                ("上门测量设计", FREE, None, "200.00", ""),
-                ("卫生间防水维修", OFF, "15", "1200.00", "材料费另计"),
-            ),
+        spec(
+            ("好人家家庭装饰公司", C.RENOVATION, "白塔东路56号", "顾建华"),
+            ("上门测量设计", FREE, None, "200.00", ""),
+            ("卫生间防水维修", OFF, "15", "1200.00", "材料费另计"),
         ),
-        MerchantSpec(
-            "平江社区卫生服务站",
-            C.MEDICAL,
-            "悬桥巷12号",
-            "沈医生",
-            (
-                ("测血压血糖", FREE, None, "20.00", ""),
-                ("中医推拿理疗", OFF, "30", "80.00", ""),
-            ),
+        spec(
+            ("平江社区卫生服务站", C.MEDICAL, "悬桥巷12号", "沈医生"),
+            ("测血压血糖", FREE, None, "20.00", ""),
+            ("中医推拿理疗", OFF, "30", "80.00", ""),
         ),
-        MerchantSpec(
-            "侬侬美发专业商店",
-            C.HAIRDRESSING,
-            "临顿路203号",
-            "陆侬侬",
-            (
-                ("剪发", PRICE, "10.00", "30.00", ""),
-                ("烫染", OFF, "20", "200.00", ""),
-                ("行动不便老人上门理发", FREE, None, "30.00", "需提前一天预约"),
-            ),
+        spec(
+            ("侬侬美发专业商店", C.HAIRDRESSING, "临顿路203号", "陆侬侬"),
+            ("剪发", PRICE, "10.00", "30.00", ""),
+            ("烫染", OFF, "20", "200.00", ""),
+            ("行动不便老人上门理发", FREE, None, "30.00", "需提前一天预约"),
         ),
-        MerchantSpec(
-            "巧手缝纫铺",
-            C.TAILORING,
-            "大儒巷7号",
-            "朱阿姨",
-            (
-                ("衣物缝补", FREE, None, "15.00", ""),
-                ("民族服装定制", OFF, "10", "600.00", ""),
-            ),
+        spec(
+            ("巧手缝纫铺", C.TAILORING, "大儒巷7号", "朱阿姨"),
+            ("衣物缝补", FREE, None, "15.00", ""),
+            ("民族服装定制", OFF, "10", "600.00", ""),
         ),
-        MerchantSpec(
-            "平江法律服务所",
-            C.CONSULTING,
-            "干将东路300号",
-            "许律师",
-            (
-                ("法律咨询", FREE, None, "200.00", ""),
-                ("代写法律文书", OFF, "50", "300.00", ""),
-            ),
+        spec(
+            ("平江法律服务所", C.CONSULTING, "干将东路300号", "许律师"),
+            ("法律咨询", FREE, None, "200.00", ""),
+            ("代写法律文书", OFF, "50", "300.00", ""),
         ),
     ),
     "320508002000": (
-        MerchantSpec(
-            "红太阳搬家服务部",
-            C.MOVING,
-            "人民路1088号",
-            "曹师傅",
-            (
-                ("市内搬家", OFF, "20", "600.00", ""),
-                ("老人搬家", PRICE, "300.00", "500.00", "限60岁以上持卡人"),
-            ),
+        spec(
+            ("红太阳搬家服务部", C.MOVING, "人民路1088号", "曹师傅"),
+            ("市内搬家", OFF, "20", "600.00", ""),
+            ("老人搬家", PRICE, "300.00", "500.00", "限60岁以上持卡人"),
         ),
-        MerchantSpec(
-            "苏城家电维修部",
-            C.APPLIANCE,
-            "道前街12号",
-            "周师傅",
-            (
-                ("上门维修家电", OFF, "30", "80.00", "配件按原价"),
-                ("空调清洗", PRICE, "60.00", "120.00", ""),
-            ),
+        spec(
+            ("苏城家电维修部", C.APPLIANCE, "道前街12号", "周师傅"),
+            ("上门维修家电", OFF, "30", "80.00", "配件按原价"),
+            ("空调清洗", PRICE, "60.00", "120.00", ""),
         ),
-        MerchantSpec(
-            "阿里木清真牛羊肉店",
-            C.HALAL_FOOD,
-            "南门路66号",
-            "阿里木",
-            (("清真牛羊肉", OFF, "5", "100.00", ""),),
+        spec(
+            ("阿里木清真牛羊肉店", C.HALAL_FOOD, "南门路66号", "阿里木"),
+            ("清真牛羊肉", OFF, "5", "100.00", ""),
         ),
-        MerchantSpec(
-            "巧手家政服务社",
-            C.HOUSEKEEPING,
-            "三元坊18号",
-            "钱秀英",
-            (
-                ("家庭保洁", OFF, "20", "150.00", ""),
-                ("老人陪护", OFF, "10", "200.00", "按日计"),
-            ),
+        spec(
+            ("巧手家政服务社", C.HOUSEKEEPING, "三元坊18号", "钱秀英"),
+            ("家庭保洁", OFF, "20", "150.00", ""),
+            ("老人陪护", OFF, "10", "200.00", "按日计"),
         ),
-        MerchantSpec(
-            "沧浪心理咨询室",
-            C.CONSULTING,
-            "府前街9号",
-            "孙老师",
-            (("心理咨询", FREE, None, "300.00", "每年限三次"),),
+        spec(
+            ("沧浪心理咨询室", C.CONSULTING, "府前街9号", "孙老师"),
+            ("心理咨询", FREE, None, "300.00", "每年限三次"),
         ),
-        MerchantSpec(
-            "南门口腔诊所",
-            C.MEDICAL,
-            "南环东路21号",
-            "吴医生",
-            (
-                ("口腔检查", FREE, None, "50.00", ""),
-                ("洗牙", OFF, "30", "200.00", ""),
-            ),
+        spec(
+            ("南门口腔诊所", C.MEDICAL, "南环东路21号", "吴医生"),
+            ("口腔检查", FREE, None, "50.00", ""),
+            ("洗牙", OFF, "30", "200.00", ""),
         ),
     ),
     "320508003000": (
-        MerchantSpec(
-            "兰州牛肉面馆",
-            C.HALAL_FOOD,
-            "十全街101号",
-            "马占林",
-            (
-                ("牛肉面", OFF, "20", "20.00", ""),
-                ("清真小炒", OFF, "10", "40.00", ""),
-            ),
+        spec(
+            ("兰州牛肉面馆", C.HALAL_FOOD, "十全街101号", "马占林"),
+            ("牛肉面", OFF, "20", "20.00", ""),
+            ("清真小炒", OFF, "10", "40.00", ""),
         ),
-        MerchantSpec(
-            "双塔家电服务中心",
-            C.APPLIANCE,
-            "凤凰街45号",
-            "蒋师傅",
-            (("上门维修家电", OFF, "20", "100.00", ""),),
+        spec(
+            ("双塔家电服务中心", C.APPLIANCE, "凤凰街45号", "蒋师傅"),
+            ("上门维修家电", OFF, "20", "100.00", ""),
         ),
-        MerchantSpec(
-            "安居装修队",
-            C.RENOVATION,
-            "定慧寺巷3号",
-            "徐建军",
-            (("水电维修", OFF, "20", "300.00", "材料费另计"),),
+        spec(
+            ("安居装修队", C.RENOVATION, "定慧寺巷3号", "徐建军"),
+            ("水电维修", OFF, "20", "300.00", "材料费另计"),
         ),
-        MerchantSpec(
-            "佳美家政",
-            C.HOUSEKEEPING,
-            "官太尉桥8号",
-            "杨美玲",
-            (("家庭保洁", OFF, "15", "120.00", ""),),
+        spec(
+            ("佳美家政", C.HOUSEKEEPING, "官太尉桥8号", "杨美玲"),
+            ("家庭保洁", OFF, "15", "120.00", ""),
         ),
-        MerchantSpec(
-            "竹辉社区门诊部",
-            C.MEDICAL,
-            "竹辉路150号",
-            "金医生",
-            (("健康体检", PRICE, "50.00", "150.00", "每年一次"),),
+        spec(
+            ("竹辉社区门诊部", C.MEDICAL, "竹辉路150号", "金医生"),
+            ("健康体检", PRICE, "50.00", "150.00", "每年一次"),
         ),
-        MerchantSpec(
-            "顺心搬家公司",
-            C.MOVING,
-            "盘门路22号",
-            "王顺心",
-            (("市内搬家", OFF, "10", "500.00", ""),),
+        spec(
+            ("顺心搬家公司", C.MOVING, "盘门路22号", "王顺心"),
+            ("市内搬家", OFF, "10", "500.00", ""),
         ),
     ),
 }
@@ -428,6 +358,7 @@ class _Builder:
                 contact_person=spec.contact,
                 phone=f"0512-6{rng.randrange(10**6, 10**7)}",
                 licence_number=self.licence(number, index),
+                submission_key=self.key(),
             )
             for index, spec in enumerate(specs)
         ]
@@ -480,40 +411,45 @@ class _Builder:
         else:
             current_to = today + datetime.timedelta(days=rng.randint(120, 800))
         code = sub.name[:2]
-        earlier = Agreement(
-            merchant=merchant,
-            area=sub,
-            number=f"{code}-{first_from.year}-{index + 1:02d}",
-            signed_on=first_from - datetime.timedelta(days=rng.randint(3, 20)),
-            valid_from=first_from,
-            valid_to=current_from - datetime.timedelta(days=1),
-            status=AgreementStatus.SIGNED,
-            note="",
-        )
-        current = Agreement(
-            merchant=merchant,
-            area=sub,
-            number=f"{code}-{current_from.year}-{index + 11:02d}",
-            signed_on=current_from - datetime.timedelta(days=rng.randint(3, 20)),
-            valid_from=current_from,
-            valid_to=current_to,
-            status=AgreementStatus.SIGNED,
-            note="",
-        )
-        found = [earlier, current]
+        found = [
+            self.agreement(
+                merchant,
+                f"{code}-{first_from.year}-{index + 1:02d}",
+                first_from,
+                current_from - datetime.timedelta(days=1),
+            ),
+            self.agreement(
+                merchant, f"{code}-{current_from.year}-{index + 11:02d}", current_from, current_to
+            ),
+        ]
         if index == renewal:
             found.append(
-                Agreement(
-                    merchant=merchant,
-                    area=sub,
-                    number="",
-                    valid_from=current_to + datetime.timedelta(days=1),
-                    valid_to=_years_before(current_to, -2),
+                self.agreement(
+                    merchant,
+                    "",
+                    current_to + datetime.timedelta(days=1),
+                    _years_before(current_to, -2),
                     status=AgreementStatus.DRAFT,
+                    signed_on=None,
                     note="续签协议草稿，待商户确认优惠项目。",
                 )
             )
         return found
+
+    def agreement(self, merchant, number, valid_from, valid_to, **fields) -> Agreement:
+        """An agreement of ``merchant``, signed a few days before it starts unless ``fields``
+        say otherwise."""
+        signed_on = valid_from - datetime.timedelta(days=self.rng.randint(3, 20))
+        values = {"signed_on": signed_on, "status": AgreementStatus.SIGNED}
+        return Agreement(
+            merchant=merchant,
+            area=merchant.area,
+            number=number,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            submission_key=self.key(),
+            **(values | fields),
+        )
 
     @staticmethod
     def item(agreement: Agreement, spec: Item) -> AgreementItem:
@@ -544,14 +480,13 @@ class _Builder:
     def cards(self, sub: Area, communities) -> list[_Card]:
         rng, today = self.rng, self.today
         scheme, wanted, _uses = CARD_PLANS.get(sub.code, (CardScheme.LINGTONG, 20, 60))
-        adults_born_by = _years_before(today, ADULT_AGE)
         people = list(
             Person.objects.filter(
                 community__in=communities,
                 archived_at__isnull=True,
                 status=PersonStatus.ACTIVE,
                 household__archived_at__isnull=True,
-                birth_date__lte=adults_born_by,
+                birth_date__lte=_years_before(today, ADULT_AGE),
             )
             .exclude(service_cards__status=CardStatus.ACTIVE)
             .exclude(
@@ -563,8 +498,7 @@ class _Builder:
         # ``wanted`` cards issued in all, the reissues for lost ones included
         count = max((n for n in range(wanted + 1) if n + n // 12 + 1 <= wanted), default=0)
         chosen = sorted(rng.sample(people, min(len(people), count + 4)))
-        waiting = chosen[count:]  # consented, card not issued yet
-        holders = chosen[:count]
+        holders, waiting = chosen[:count], chosen[count:]  # waiting: consented, no card yet
         prefix = card_prefix(sub)
         last = (
             ServiceCard.objects.filter(number__startswith=prefix)
@@ -572,99 +506,89 @@ class _Builder:
             .values_list("number", flat=True)
             .first()
         )
-        sequence = int(last[len(prefix) : -1]) if last else 0
+        numbers = (
+            with_check_digit(f"{prefix}{n:06d}")
+            for n in itertools.count((int(last[len(prefix) : -1]) if last else 0) + 1)
+        )
         latest_issue = max(self.start, today - datetime.timedelta(days=20))
-        consents, cards, made = [], [], []
-        plan = []
-        for person_id, community_id in holders:
-            issued = self.day_between(self.start, latest_issue)
-            given = max(self.start, issued - datetime.timedelta(days=rng.randint(0, 14)))
-            plan.append((person_id, community_id, issued, given))
-        plan.sort(key=lambda row: (row[2], row[0]))  # numbers follow the issue dates
+        plan = sorted(  # numbers follow the issue dates
+            (self.day_between(self.start, latest_issue), person_id, community_id)
+            for person_id, community_id in holders
+        )
         # about one card in twelve is lost (of those held a month at least); the holder of
         # the oldest other card withdraws consent, and that card is revoked
-        old_enough = [i for i, row in enumerate(plan) if row[2] < today - datetime.timedelta(30)]
+        old_enough = [i for i, row in enumerate(plan) if row[0] < today - datetime.timedelta(30)]
         lost = set(rng.sample(old_enough, min(len(old_enough), len(plan) // 12 + 1)))
         revoked = next((i for i in old_enough if i not in lost), None)
-        clerk = {}
-        for index, (person_id, community_id, issued, given) in enumerate(plan):
-            user = self.desk_user([community_id, sub.pk])
-            clerk[person_id] = user
-            withdrawn = None
-            status, changed_on, reason = CardStatus.ACTIVE, None, ""
-            if index == revoked:
-                withdrawn = self.day_between(issued + datetime.timedelta(days=5), today)
-                status, changed_on, reason = CardStatus.REVOKED, withdrawn, "本人撤回知情同意"
-            elif index in lost:
-                status = CardStatus.LOST
-                last = min(today, default_valid_until(issued))
-                changed_on = self.day_between(issued + datetime.timedelta(days=10), last)
-                reason = rng.choice(LOSS_REASONS)
+        consents, made = [], []
+
+        def card(holder_id, community_id, issued, user, **fields) -> _Card:
+            made_card = ServiceCard(
+                number=next(numbers),
+                scheme=scheme,
+                holder_id=holder_id,
+                issuing_area=sub,
+                issued_on=issued,
+                valid_until=default_valid_until(issued),
+                issued_by=user,
+                **fields,
+            )
+            until = min(made_card.valid_until, today)
+            if fields.get("status_changed_on"):
+                until = min(until, fields["status_changed_on"] - datetime.timedelta(days=1))
+            made.append(_Card(made_card, until, community_id, holder_id))
+            return made[-1]
+
+        def consent(person_id, given, user, withdrawn=None) -> None:
+            reference = f"{prefix}-{len(consents) + 1:04d}"
             consents.append(
                 Consent(
                     person_id=person_id,
                     given_on=given,
-                    form_reference=f"{prefix}-{len(consents) + 1:04d}",
+                    form_reference=reference,
                     withdrawn_on=withdrawn,
                     recorded_by=user,
                 )
             )
-            sequence += 1
-            card = ServiceCard(
-                number=with_check_digit(f"{prefix}{sequence:06d}"),
-                scheme=scheme,
-                holder_id=person_id,
-                issuing_area=sub,
-                issued_on=issued,
-                valid_until=default_valid_until(issued),
-                status=status,
-                status_changed_on=changed_on,
-                status_reason=reason,
-                issued_by=user,
-            )
-            cards.append(card)
-            until = min(card.valid_until, today)
-            if changed_on is not None:
-                until = min(until, changed_on - datetime.timedelta(days=1))
-            made.append(_Card(card, until, community_id, person_id))
+
+        for index, (issued, person_id, community_id) in enumerate(plan):
+            user = self.desk_user([community_id, sub.pk])
+            given = max(self.start, issued - datetime.timedelta(days=rng.randint(0, 14)))
+            withdrawn, status = None, {}
+            if index == revoked:
+                withdrawn = self.day_between(issued + datetime.timedelta(days=5), today)
+                status = {"status_reason": "本人撤回知情同意", "status_changed_on": withdrawn}
+                status["status"] = CardStatus.REVOKED
+            elif index in lost:
+                last_day = min(today, default_valid_until(issued))
+                changed_on = self.day_between(issued + datetime.timedelta(days=10), last_day)
+                status = {
+                    "status_reason": rng.choice(LOSS_REASONS),
+                    "status_changed_on": changed_on,
+                }
+                status["status"] = CardStatus.LOST
+            consent(person_id, given, user, withdrawn)
+            card(person_id, community_id, issued, user, **status)
+        recent = max(self.start, today - datetime.timedelta(90))
         for person_id, community_id in waiting:
-            consents.append(
-                Consent(
-                    person_id=person_id,
-                    given_on=self.day_between(
-                        max(self.start, today - datetime.timedelta(90)), today
-                    ),
-                    form_reference=f"{prefix}-{len(consents) + 1:04d}",
-                    recorded_by=self.desk_user([community_id, sub.pk]),
-                )
+            consent(
+                person_id,
+                self.day_between(recent, today),
+                self.desk_user([community_id, sub.pk]),
             )
-        ServiceCard.objects.bulk_create(cards)
+        first_issue = [entry.card for entry in made]
+        ServiceCard.objects.bulk_create(first_issue)
         # lost cards are reissued the day they were reported, numbered after the others
-        reissued = []
         for entry in list(made):
-            card = entry.card
-            if card.status != CardStatus.LOST:
-                continue
-            sequence += 1
-            new = ServiceCard(
-                number=with_check_digit(f"{prefix}{sequence:06d}"),
-                scheme=scheme,
-                holder_id=entry.holder_id,
-                issuing_area=sub,
-                issued_on=card.status_changed_on,
-                valid_until=default_valid_until(card.status_changed_on),
-                replaces=card,
-                issued_by=clerk[entry.holder_id],
-            )
-            reissued.append(new)
-            made.append(
-                _Card(new, min(new.valid_until, today), entry.community_id, entry.holder_id)
-            )
-        ServiceCard.objects.bulk_create(reissued)
+            old = entry.card
+            if old.status == CardStatus.LOST:
+                reported = old.status_changed_on
+                card(entry.holder_id, entry.community_id, reported, old.issued_by, replaces=old)
+        ServiceCard.objects.bulk_create([entry.card for entry in made[len(first_issue) :]])
         Consent.objects.bulk_create(consents, batch_size=BATCH)
-        self.counts["cards"] += len(cards) + len(reissued)
-        self.counts["lost"] += len(reissued)
-        self.counts["revoked"] += sum(c.status == CardStatus.REVOKED for c in cards)
+        self.counts["cards"] += len(made)
+        self.counts["lost"] += len(made) - len(first_issue)
+        self.counts["revoked"] += sum(c.status == CardStatus.REVOKED for c in first_issue)
         return made
 
     # ------------------------------------------------------------------ uses
@@ -772,19 +696,16 @@ class _Builder:
                     respondent_id=heads.get(household_id),
                     surveyed_on=day,
                     recorded_by=self.desk_user([community_id, sub.pk], liaisons=True),
-                    note="",
+                    submission_key=self.key(),
                 )
                 surveys.append(survey)
                 answers.append(self.answers(survey))
         Survey.objects.bulk_create(surveys, batch_size=BATCH)
-        rows = []
-        for survey, given in zip(surveys, answers, strict=True):
-            for direction, category, detail in given:
-                rows.append(
-                    SurveyAnswer(
-                        survey=survey, direction=direction, category=category, detail=detail
-                    )
-                )
+        rows = [
+            SurveyAnswer(survey=survey, direction=direction, category=category, detail=detail)
+            for survey, given in zip(surveys, answers, strict=True)
+            for direction, category, detail in given
+        ]
         SurveyAnswer.objects.bulk_create(rows, batch_size=BATCH)
         self.counts["surveys"] += len(surveys)
 

@@ -77,45 +77,48 @@ def _holder_in(area: Area, prefix: str) -> Q:
 
 
 def merchant_records(area: Area, start: datetime.date, end: datetime.date) -> QuerySet:
-    """Partner merchants of ``area``: not archived, managed in the area's subtree or serving
-    an area in it or above it. The period plays no part: merchants are counted as they
-    are now."""
+    """Partner merchants of ``area`` (``merchant_area_q``). The period plays no part:
+    merchants are counted as they are now."""
     return Merchant.objects.filter(merchant_area_q(area)).order_by("name", "pk")
 
 
 def merchants(area: Area, start: datetime.date, end: datetime.date) -> int:
-    """签约商户: how many partner merchants the area has (``merchant_records``)."""
+    """签约商户: ``merchant_records`` counted."""
     return merchant_records(area, start, end).count()
+
+
+def _offered_items(day: datetime.date, category: str | None = None) -> QuerySet:
+    """Services (not withdrawn) of agreements in force on ``day``, of ``category`` if given."""
+    items = AgreementItem.objects.filter(in_force_q(day, "agreement__"), is_withdrawn=False)
+    return items.filter(category=category) if category else items
+
+
+def _agreements_of(area: Area, end: datetime.date) -> QuerySet:
+    return Agreement.objects.filter(in_force_q(end), merchant_area_q(area, "merchant__"))
 
 
 def agreement_records(
     area: Area, start: datetime.date, end: datetime.date, category: str | None = None
 ) -> QuerySet:
-    """Agreements in force on ``end`` of the area's merchants (``merchant_records``); with
-    ``category``, only those with a service (not withdrawn) of that category."""
-    records = Agreement.objects.filter(in_force_q(end), merchant_area_q(area, "merchant__"))
+    """Agreements of the area's merchants (``merchant_area_q``) in force on ``end``; with
+    ``category``, only those offering a service (not withdrawn) of that category."""
+    records = _agreements_of(area, end)
     if category:
-        items = AgreementItem.objects.filter(category=category, is_withdrawn=False)
-        records = records.filter(pk__in=items.values("agreement_id"))
+        records = records.filter(pk__in=_offered_items(end, category).values("agreement_id"))
     return records.order_by("merchant__name", "-valid_to", "pk")
 
 
 def agreements_in_force(area: Area, start: datetime.date, end: datetime.date) -> int:
-    """服务协议: agreements in force at the end of the period (``agreement_records``)."""
+    """服务协议: ``agreement_records`` counted."""
     return agreement_records(area, start, end).count()
 
 
 def agreements_by_category(area: Area, start: datetime.date, end: datetime.date) -> dict:
-    """Agreements in force at the end of the period, by service category: ``{category:
-    count}`` of agreements with at least one service (not withdrawn) of that category. An
-    agreement offering two categories counts under both. One query."""
+    """``{category: agreement_records(..., category=category) counted}`` in one query; an
+    agreement offering two categories counts under both."""
     rows = (
-        AgreementItem.objects.filter(
-            is_withdrawn=False,
-            agreement__in=Agreement.objects.filter(
-                in_force_q(end), merchant_area_q(area, "merchant__")
-            ),
-        )
+        _offered_items(end)
+        .filter(agreement__in=_agreements_of(area, end))
         .values("category")
         .annotate(n=Count("agreement", distinct=True))
         .order_by("category")
@@ -126,18 +129,13 @@ def agreements_by_category(area: Area, start: datetime.date, end: datetime.date)
 def merchant_offering_records(area: Area, day: datetime.date, category: str) -> QuerySet:
     """Merchants of ``area`` (``merchant_area_q``) with an agreement in force on ``day``
     offering a service (not withdrawn) of ``category``."""
-    items = AgreementItem.objects.filter(
-        in_force_q(day, "agreement__"), category=category, is_withdrawn=False
-    )
-    return Merchant.objects.filter(
-        merchant_area_q(area), pk__in=items.values("agreement__merchant_id")
-    ).order_by("name", "pk")
+    offering = _offered_items(day, category).values("agreement__merchant_id")
+    return Merchant.objects.filter(merchant_area_q(area), pk__in=offering).order_by("name", "pk")
 
 
 def merchants_offering(areas: list[Area], day: datetime.date) -> dict:
-    """For each of ``areas``: ``{category: merchants}``, the merchants of the area with an
-    agreement in force on ``day`` offering a service of that category
-    (``merchant_offering_records``). One query for all the areas (conditional counts)."""
+    """For each of ``areas``: ``{category: merchant_offering_records(area, day, category)
+    counted}``, in one query for all the areas (conditional counts)."""
     if not areas:
         return {}
     counts = {
@@ -148,12 +146,7 @@ def merchants_offering(areas: list[Area], day: datetime.date) -> dict:
         )
         for i, area in enumerate(areas)
     }
-    rows = (
-        AgreementItem.objects.filter(in_force_q(day, "agreement__"), is_withdrawn=False)
-        .values("category")
-        .annotate(**counts)
-        .order_by("category")
-    )
+    rows = _offered_items(day).values("category").annotate(**counts).order_by("category")
     found: dict[int, dict[str, int]] = {area.pk: {} for area in areas}
     for row in rows:
         for i, area in enumerate(areas):
@@ -174,7 +167,7 @@ def issued_card_records(area: Area, start: datetime.date, end: datetime.date) ->
 
 
 def cards_issued(area: Area, start: datetime.date, end: datetime.date) -> int:
-    """发放服务卡: cards issued in the period (``issued_card_records``)."""
+    """发放服务卡: ``issued_card_records`` counted."""
     return issued_card_records(area, start, end).count()
 
 
@@ -190,7 +183,7 @@ def active_card_records(area: Area, start: datetime.date, end: datetime.date) ->
 
 
 def cards_active(area: Area, start: datetime.date, end: datetime.date) -> int:
-    """有效服务卡: cards active at the end of the period (``active_card_records``)."""
+    """有效服务卡: ``active_card_records`` counted."""
     return active_card_records(area, start, end).count()
 
 
@@ -209,7 +202,7 @@ def use_records(area: Area, start: datetime.date, end: datetime.date) -> QuerySe
 
 
 def card_uses(area: Area, start: datetime.date, end: datetime.date) -> int:
-    """服务人次: uses of cards in the period (``use_records``), one use one person-time."""
+    """服务人次: ``use_records`` counted, one use one person-time."""
     return use_records(area, start, end).count()
 
 

@@ -62,7 +62,9 @@ class CardFilterForm(_AreaFilterForm):
         label=_("Card number or holder"),
         required=False,
         max_length=50,
-        help_text=_("Part of the number, or the name, its pinyin or initials (mxd)."),
+        help_text=_(
+            "Part of the number, or the holder's name, its pinyin or initials (mxd), or address."
+        ),
     )
     area = AreaField(
         label=_("Community or area"),

@@ -278,6 +278,7 @@ class MerchantForm(forms.ModelForm):
 
     def save(self, commit=True):
         merchant = super().save(commit=False)
+        keep_submission_key(self, merchant)
         if commit:
             merchant.save()
             self.save_serves(merchant)
@@ -290,6 +291,14 @@ class MerchantForm(forms.ModelForm):
             kept = {a for a in merchant.serves.all() if a.pk not in own}
             chosen |= kept
         merchant.serves.set(chosen)
+
+
+def keep_submission_key(form, record) -> None:
+    """A new record keeps the key its create form carried, so a second POST of that form
+    finds it instead of making another."""
+    key = form.cleaned_data.get("submission_key")
+    if record.pk is None and key:
+        record.submission_key = key
 
 
 def _drop_repeated_errors(form):
@@ -493,6 +502,14 @@ class AgreementForm(forms.ModelForm):
     def _post_clean(self):
         super()._post_clean()
         _drop_repeated_errors(self)
+
+    def save(self, commit=True):
+        agreement = super().save(commit=False)
+        keep_submission_key(self, agreement)
+        if commit:
+            agreement.save()
+            self._save_m2m()
+        return agreement
 
 
 class PercentField(forms.DecimalField):

@@ -3,10 +3,10 @@ summary's area and period, and the survey itself with what the household wants a
 it can offer, category by category."""
 
 import datetime
+import uuid
 
 from django import forms
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from network.models import Area
@@ -19,9 +19,6 @@ from services.selectors_survey import respondents
 EARLIEST_DAY = datetime.date(1990, 1, 1)  # no survey of this scheme is older
 DETAIL_CHARS = 200
 DIRECTIONS = (SurveyDirection.WANTS, SurveyDirection.OFFERS)
-# A survey resent within this time with the same household, date and respondent by the
-# same user is the same survey (a second tap, a reloaded page), not a new one.
-RESEND_MINUTES = 10
 
 
 def _any(label):
@@ -87,7 +84,11 @@ def answer_field_names(direction: str, category: str) -> tuple[str, str]:
 
 class SurveyForm(forms.ModelForm):
     """A survey of one household: who answered, when, and per service category whether the
-    household wants it and whether it can offer it, each with an optional detail."""
+    household wants it and whether it can offer it, each with an optional detail. A new
+    survey carries the hidden key made when the form was shown: sent twice, it is one
+    survey."""
+
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Survey
@@ -102,6 +103,8 @@ class SurveyForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.household = household
         instance = self.instance
+        if instance.pk:
+            del self.fields["submission_key"]
         respondent = self.fields["respondent"]
         respondent.queryset = respondents(household, including=instance.respondent_id)
         respondent.required = True
@@ -186,43 +189,18 @@ class SurveyForm(forms.ModelForm):
 
     # -------------------------------------------------------------- writing
 
-    def resent(self, user) -> Survey | None:
-        """The survey this very form already made (a second tap, a resent page): same
-        household, date and respondent, recorded by the same user a moment ago."""
-        since = timezone.now() - datetime.timedelta(minutes=RESEND_MINUTES)
-        return (
-            Survey.objects.filter(
-                household=self.household,
-                surveyed_on=self.cleaned_data["surveyed_on"],
-                respondent=self.cleaned_data["respondent"],
-                recorded_by=user,
-                created_at__gte=since,
-                archived_at__isnull=True,
-            )
-            .order_by("-pk")
-            .first()
-        )
-
     @transaction.atomic
-    def save_for(self, user) -> tuple[Survey, bool]:
-        """Save the survey and replace its answers with those ticked, all or nothing;
-        ``(survey, created)``. A new survey is written with the household's row locked, so
-        a form sent twice at once makes one survey."""
+    def save_for(self, user) -> Survey:
+        """Save the survey and replace its answers with those ticked, all or nothing. A
+        second new survey under the same submission key raises IntegrityError."""
         survey = super().save(commit=False)
         if survey.pk is None:
-            Household.objects.select_for_update().filter(pk=self.household.pk).first()
-            earlier = self.resent(user)
-            if earlier is not None:
-                return earlier, False
             survey.household = self.household
             survey.recorded_by = user
-            survey.save()
-            created = True
-        else:
-            survey.save()
-            created = False
+            survey.submission_key = self.cleaned_data.get("submission_key") or uuid.uuid4()
+        survey.save()
         replace_answers(survey, self.answers)
-        return survey, created
+        return survey
 
 
 def replace_answers(survey: Survey, answers: list[tuple[str, str, str]]) -> None:

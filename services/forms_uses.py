@@ -2,6 +2,7 @@
 the till's value, the till logins of a merchant, and the settlement period."""
 
 import datetime
+import uuid
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
@@ -10,11 +11,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from network.models import Area, AreaLevel, Post, User
+from network.models import Area, AreaLevel, User
 from residents.pages import AreaField, ListFilterForm, no_future, style_widgets
 from residents.typed_input import YuanField, typed_text, whole_number
 from services.models import AgreementItem, Merchant, ServiceCard, ServiceCategory, UseChannel
-from services.selectors_uses import desk_merchants, service_choices
+from services.selectors_uses import desk_merchants, holds_a_post, service_choices
 from services.settlement import (
     MAX_PERIOD_DAYS,
     Period,
@@ -27,6 +28,14 @@ from services.uses import card_by_number
 
 DATE_WIDGET = {"type": "date"}
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
+def submission_key_of(data) -> uuid.UUID | None:
+    """The hidden submission key of a posted form, or None when missing or malformed."""
+    try:
+        return uuid.UUID(str(data.get("submission_key") or "").strip())
+    except ValueError:
+        return None
 
 
 def _blank(label):
@@ -252,7 +261,7 @@ class TillLoginForm(forms.Form):
         username = typed_text(self.cleaned_data.get("username"), 150)
         existing = User.objects.filter(username__iexact=username).first()
         if existing is not None:
-            if Post.objects.filter(user=existing).exists() or existing.is_superuser:
+            if holds_a_post(existing):
                 raise ValidationError(
                     _("This account holds a post: it cannot be made a till login.")
                 )

@@ -23,7 +23,7 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -34,15 +34,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 
+from network.division_codes import normalise_code
 from network.models import Area, AreaLevel
 from network.tabular import TableError, read_table
-from residents.ledger_import import parse_date
-from residents.typed_input import MAX_YUAN, without_control_characters
+from residents.ledger_import import OUTCOME_BADGES, OUTCOME_LABELS, clean_word, parse_date
+from residents.typed_input import MAX_YUAN, YuanField, without_control_characters
 from services.forms_merchants import (
     EARLIEST_DAY,
     LATEST_DAY,
     area_in_line,
     normalise_licence,
+    signing_areas,
 )
 from services.models import (
     Agreement,
@@ -246,20 +248,16 @@ def clean_cell(value) -> str:
     return _SPACES.sub(" ", without_control_characters(str(value or ""))).strip()
 
 
-def _word(text: str) -> str:
-    return _SPACES.sub("", unicodedata.normalize("NFKC", text or "")).lower()
-
-
 def _category_table() -> dict[str, str]:
     table = {}
     for value, label in ServiceCategory.choices:
-        table[_word(value)] = value
-        table[_word(str(label))] = value
+        table[clean_word(value)] = value
+        table[clean_word(str(label))] = value
         with translation.override("zh-hans"):
-            table[_word(str(label))] = value
+            table[clean_word(str(label))] = value
     for value, words in CATEGORY_WORDS.items():
         for word in words.split():
-            table.setdefault(_word(word), value)
+            table.setdefault(clean_word(word), value)
     return table
 
 
@@ -271,7 +269,7 @@ def category_label(value: str) -> str:
 
 
 def parse_category(text: str, table: dict[str, str]) -> str:
-    key = _word(text)
+    key = clean_word(text)
     if key in table:
         return table[key]
     raise ValueError(
@@ -299,23 +297,15 @@ def parse_day(text: str) -> datetime.date | None:
 
 
 def parse_yuan(text: str) -> Decimal | None:
-    """An amount in yuan as typed (１５, ¥15.5, 15元, 1,200); None for a blank."""
+    """An amount in yuan as typed (１５, ¥15.5, 15元, 1,200), read as the forms read it;
+    None for a blank."""
     raw = clean_cell(text)
-    value = unicodedata.normalize("NFKC", raw)
-    for mark in ("¥", "元", ",", " ", "RMB", "rmb"):
-        value = value.replace(mark, "")
-    value = value.replace("。", ".")
-    if not value:
-        return None
     try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite() or not Decimal(0) <= amount <= MAX_YUAN:
+        return YuanField(required=False).clean(raw)
+    except ValidationError as exc:
         raise ValueError(
             _("%(value)s is not an amount in yuan: write it as 15 or 15.50.") % {"value": raw[:30]}
-        )
-    return amount.quantize(CENT)
+        ) from exc
 
 
 BENEFIT_HELP = gettext_lazy("write 免费, 8折, 20％ or 优惠价15元")
@@ -325,7 +315,7 @@ def parse_benefit(text: str) -> tuple[str, Decimal | None, Decimal | None]:
     """(kind, percent off, fixed price) from 免费, 8折 / 8.5折 / 八五折, 20% / 优惠20%,
     优惠价15元 / ¥15 / 15元. Raises ValueError for anything else."""
     raw = clean_cell(text)
-    t = _word(raw)
+    t = clean_word(raw)
     refused = ValueError(
         _("The benefit %(value)s cannot be read: %(help)s.")
         % {"value": raw[:30], "help": BENEFIT_HELP}
@@ -379,7 +369,7 @@ _AREA_SUFFIXES = ("街道办事处", "社区居委会", "居民委员会", "居�
 
 
 def _area_key(text: str) -> str:
-    key = _word(text)
+    key = clean_word(text)
     for suffix in _AREA_SUFFIXES:
         if key.endswith(suffix) and len(key) > len(suffix):
             return key.removesuffix(suffix)
@@ -398,16 +388,16 @@ class AreaLookup:
         self.by_code = {a.code: a for a in self.areas if a.code}
         self.by_name: dict[str, list[Area]] = {}
         for area in self.areas:
-            for key in {_word(area.name), _area_key(area.name)}:
+            for key in {clean_word(area.name), _area_key(area.name)}:
                 self.by_name.setdefault(key, []).append(area)
 
     def find(self, text: str) -> Area:
         raw = clean_cell(text)
-        code = unicodedata.normalize("NFKC", raw).replace(" ", "")
+        code = normalise_code(raw)
         if code.isdigit():
             found = [self.by_code[code]] if code in self.by_code else []
         else:
-            found = self.by_name.get(_word(raw)) or self.by_name.get(_area_key(raw)) or []
+            found = self.by_name.get(clean_word(raw)) or self.by_name.get(_area_key(raw)) or []
         if found and not any(a.level in self.LEVELS for a in found):
             raise ValueError(
                 _("%(area)s is not a street office or a community.") % {"area": found[0].name}
@@ -560,6 +550,12 @@ class ScopedImportResource(resources.ModelResource):
         self.current_number = 0
         self.seen: dict[tuple, int] = {}
         super().__init__()
+
+    def use_columns(self, **widgets_of):
+        """Read each imported field from its column: plain text unless given a widget."""
+        for name in self._meta.fields:
+            widget = widgets_of.get(name) or TextWidget()
+            self.fields[name] = fields.Field(name, self.field_columns[name], widget)
 
     # -- rows
 
@@ -725,17 +721,12 @@ class MerchantResource(ScopedImportResource):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.fields["name"] = fields.Field("name", "名称", TextWidget())
-        self.fields["category"] = fields.Field("category", "类别", CategoryWidget())
-        self.fields["address"] = fields.Field("address", "地址", TextWidget())
-        self.fields["contact_person"] = fields.Field("contact_person", "联系人", TextWidget())
-        self.fields["phone"] = fields.Field("phone", "电话", TextWidget())
-        self.fields["licence_number"] = fields.Field(
-            "licence_number", "统一社会信用代码", LicenceWidget()
+        self.use_columns(
+            category=CategoryWidget(),
+            licence_number=LicenceWidget(),
+            area=AreaWidget(self.lookup),
+            serves=AreasWidget(self.lookup),
         )
-        self.fields["area"] = fields.Field("area", "管理单位", AreaWidget(self.lookup))
-        self.fields["serves"] = fields.Field("serves", "服务社区", AreasWidget(self.lookup))
-        self.fields["note"] = fields.Field("note", "备注", TextWidget())
         self.by_licence: dict[str, Merchant] = {}
         self.by_name: dict[tuple[str, int], Merchant] = {}
         self.changeable_ids: set[int] = set()
@@ -841,11 +832,8 @@ class AgreementItemResource(ScopedImportResource):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.fields["category"] = fields.Field("category", "服务类别", CategoryWidget())
-        self.fields["description"] = fields.Field("description", "服务内容", TextWidget())
+        self.use_columns(category=CategoryWidget(), usual_price=YuanWidget())
         self.fields["benefit_kind"] = BenefitField("benefit_kind", "优惠", BenefitWidget())
-        self.fields["usual_price"] = fields.Field("usual_price", "原价", YuanWidget())
-        self.fields["conditions"] = fields.Field("conditions", "条件", TextWidget())
         self.merchants_by_name: dict[str, list[Merchant]] = {}
         self.merchants_by_licence: dict[str, Merchant] = {}
         self.agreements: dict[int, list[Agreement]] = {}
@@ -1122,18 +1110,7 @@ class AgreementItemResource(ScopedImportResource):
 # ---------------------------------------------------------------- the plan of an import
 
 
-OUTCOME_LABELS = {
-    "new": gettext_lazy("New"),
-    "update": gettext_lazy("Update"),
-    "unchanged": gettext_lazy("Unchanged"),
-    "error": gettext_lazy("Error"),
-}
-OUTCOME_BADGES = {
-    "new": "text-bg-success",
-    "update": "text-bg-primary",
-    "unchanged": "text-bg-secondary",
-    "error": "text-bg-danger",
-}
+# The outcomes (new, update, unchanged, error) and their badges are the ledger import's.
 _OUTCOME_OF = {"new": "new", "update": "update", "skip": "unchanged"}
 
 
@@ -1239,23 +1216,17 @@ KINDS = {
 }
 
 
-def read_dataset(kind: ImportKind, data: bytes, filename: str, max_rows: int = MAX_ROWS):
+def read_dataset(kind: ImportKind, data: bytes, filename: str):
     """The file's rows under the canonical headers, and the rows' numbers as Excel shows
     them. Raises TableError when the file as a whole cannot be used."""
-    import csv
-
     try:
         rows = read_table(data, filename, [])
-    except csv.Error as exc:
-        raise TableError(
-            _("The csv file cannot be read: a cell is too long or a quotation mark is not closed.")
-        ) from exc
     except (ValueError, TypeError, OverflowError, MemoryError) as exc:
         raise TableError(_("The file cannot be read.")) from exc
-    if len(rows) > max_rows:
+    if len(rows) > MAX_ROWS:
         raise TableError(
             _("The file has %(n)d rows; split it into files of at most %(max)d rows.")
-            % {"n": len(rows), "max": max_rows}
+            % {"n": len(rows), "max": MAX_ROWS}
         )
     mapping = canonical_headers(kind.columns)
     headers = [c.header for c in kind.columns]
@@ -1294,14 +1265,13 @@ def import_file(
     user,
     dry_run: bool,
     expected: str | None = None,
-    max_rows: int = MAX_ROWS,
 ) -> ImportPlan:
     """Check (``dry_run``) or write a file: all rows or none. ``expected`` is the
     fingerprint of the preview the user confirmed: if any row would now do something else,
     nothing is written and the new plan is returned (``changed``). Raises TableError for a
     file that cannot be read."""
     kind = KINDS[kind_key]
-    dataset, numbers = read_dataset(kind, data, filename, max_rows)
+    dataset, numbers = read_dataset(kind, data, filename)
 
     def run(dry: bool) -> ImportPlan:
         resource = kind.resource(user=user, filename=filename, row_numbers=numbers)
@@ -1378,10 +1348,8 @@ def template_workbook(kind_key: str, user) -> bytes:
         notes.append([category_label(value), value])
     notes.append([])
     notes.append([_("Areas you may import into"), _("Division code")])
-    lookup = AreaLookup(user)
-    for area in lookup.areas:
-        if area.pk in lookup.changeable and area.level in AreaLookup.LEVELS:
-            notes.append([area.name, area.code or ""])
+    for area in signing_areas(user):
+        notes.append([area.name, area.code or ""])
     for cell in notes[1]:
         cell.font, cell.fill = bold, fill
     notes.column_dimensions["A"].width = 22

@@ -3,49 +3,35 @@ as shown today, a card's uses and history, a person's consents, and the persons 
 be issued to."""
 
 import datetime
-import re
-import unicodedata
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from residents.models import Person
 from residents.pages import history_entries
 from residents.selectors import Viewer, reason_text, search_persons
+from services.cards import card_digits
 from services.forms_cards import CURRENT, EXPIRED, WITHDRAWN
 from services.models import CardStatus, CardUse, Consent, ServiceCard
+from services.uses import refuse_card
 
 PERSON_CHOICES = 20  # persons offered after a search on the issue page
-_SEPARATORS = re.compile(r"[\s\-‐‑–—_./·]+")
-_PINYIN = re.compile(r"[a-z]+")
 # A search box on services pages looks up names, never ID numbers.
 NAME_SEARCH = Viewer(sensitive=False, full_id=False, staff=False)
 
 
-def _search_text(text: str) -> tuple[str, str]:
-    """``("number", digits)`` for a (part of a) card number as typed or scanned (full-width
-    digits, groups), ``("pinyin", letters)`` for Latin letters, else ``("name", text)``."""
-    text = unicodedata.normalize("NFKC", text or "").strip()
-    if not text:
-        return "", ""
-    compact = _SEPARATORS.sub("", text)
-    if compact.isascii() and compact.isdigit():
-        return "number", compact
-    letters = re.sub(r"[\s'’·]", "", text).lower().replace("ü", "v")
-    if _PINYIN.fullmatch(letters):
-        return "pinyin", letters
-    return "name", text
+def _card_number_part(text: str) -> str:
+    """The digits of (a part of) a card number as typed or scanned (full-width digits,
+    groups), or "" when ``text`` is not one."""
+    compact = card_digits(text)
+    return compact if compact.isascii() and compact.isdigit() else ""
 
 
-def _holder_search_q(text: str, prefix: str) -> Q | None:
-    kind, value = _search_text(text)
-    if kind == "pinyin":
-        return Q(**{f"{prefix}name_pinyin__startswith": value}) | Q(
-            **{f"{prefix}name_initials__startswith": value}
-        )
-    if kind == "name":
-        return Q(**{f"{prefix}name__contains": value})
-    return None
+def _persons_named(text: str):
+    """Persons whose name (or its pinyin, or initials) or address holds ``text``: the
+    register's own search, with the rights of a viewer who sees no ID digit."""
+    return search_persons(Person.objects.all(), text, NAME_SEARCH).values("pk")
 
 
 # ---------------------------------------------------------------- cards
@@ -82,13 +68,21 @@ def filter_cards(records, filters: dict, *, today: datetime.date):
     if filters.get("issued_to"):
         records = records.filter(issued_on__lte=filters["issued_to"])
     if filters.get("q"):
-        kind, value = _search_text(filters["q"])
-        holder_q = _holder_search_q(filters["q"], "holder__")
-        if kind == "number":
-            records = records.filter(number__contains=value)
-        elif holder_q is not None:
-            records = records.filter(holder_q)
+        number = _card_number_part(filters["q"])
+        if number:
+            records = records.filter(number__contains=number)
+        else:
+            records = records.filter(holder__in=_persons_named(filters["q"]))
     return records
+
+
+def usable_on(card: ServiceCard, day: datetime.date) -> bool:
+    """Whether a merchant may accept ``card`` on ``day``: the till's own rule."""
+    try:
+        refuse_card(card, day)
+    except ValidationError:
+        return False
+    return True
 
 
 def with_shown_status(cards, today: datetime.date):
@@ -144,9 +138,7 @@ def filter_consents(records, filters: dict):
     elif filters.get("state") == WITHDRAWN:
         records = records.filter(withdrawn_on__isnull=False)
     if filters.get("q"):
-        q = _holder_search_q(filters["q"], "person__")
-        if q is not None:
-            records = records.filter(q)
+        records = records.filter(person__in=_persons_named(filters["q"]))
     return records
 
 
@@ -197,6 +189,13 @@ def with_card_state(persons):
         ),
         active_cards=Count("service_cards", filter=Q(service_cards__status="active")),
     )
+
+
+def household_members(user, household_pk: int) -> list[Person]:
+    """The current members of one household the user manages, as the issue page lists them
+    (nobody for a household outside the user's areas)."""
+    members = issuable_persons(user).filter(household_id=household_pk)
+    return list(with_card_state(members).order_by("pk")[:PERSON_CHOICES])
 
 
 def persons_found(user, text: str) -> list[Person]:

@@ -6,7 +6,6 @@ import datetime
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
-from network.access import area_q
 from network.models import Area
 from residents.pages import history_entries
 from services.models import (
@@ -88,7 +87,10 @@ def merchants_for(user, today: datetime.date):
         .annotate(
             agreements_in_force=Count(
                 "agreements",
-                filter=in_force_q(today, "agreements__") & area_q(user, "agreements__area"),
+                # visible_to, not the user's own areas: a community sees its street
+                # office's agreements too
+                filter=in_force_q(today, "agreements__")
+                & Q(agreements__in=Agreement.objects.visible_to(user).values("pk")),
                 distinct=True,
             )
         )

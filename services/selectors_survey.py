@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 
+from network.access import scope_for
 from network.models import Area, AreaLevel
 from residents.models import Household, Person, PersonStatus
 from residents.pages import HistoryEntry, history_entries
@@ -76,14 +77,15 @@ def answer_text(answer: SurveyAnswer) -> str:
 # ---------------------------------------------------------------- whom a user may survey
 
 
-def recordable_households(user, *, including: int | None = None):
+def recordable_households(user):
     """Current households for which ``user`` may record a survey: the rule of
     ``Survey.objects.changeable_by`` (staff where they manage; a liaison in their own
     community), applied to the household's community."""
-    households = Household.objects.changeable_by(user).filter(archived_at__isnull=True)
-    if including is not None:
-        households = Household.objects.filter(Q(pk__in=households.values("pk")) | Q(pk=including))
-    return households.select_related("community")
+    return (
+        Household.objects.changeable_by(user)
+        .filter(archived_at__isnull=True)
+        .select_related("community")
+    )
 
 
 # A household search reads no ID numbers: digits are part of an address.
@@ -144,8 +146,6 @@ def survey_history(survey: Survey) -> list[HistoryEntry]:
 def default_area(user, areas) -> Area | None:
     """The area a user's summary opens on: the area of their own first post, else the
     highest area they may see."""
-    from network.access import scope_for
-
     own = set(scope_for(user).area_ids)
     areas = list(areas)
     mine = [a for a in areas if a.pk in own]

@@ -10,14 +10,14 @@ from django.db.models import Count, DecimalField, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from network.models import Post
 from residents.names import masked_name
 from residents.pages import history_entries
 from residents.selectors import reason_text
 from services.models import AgreementItem, CardUse, Merchant, ServiceCard
+from services.settlement import yuan
 from services.uses import usable_items
 
-ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
 TILL_RECENT = 8  # uses listed on the till's home page
 VOID_PREFIX = "voided: "  # the change reason of a void, followed by the reason typed
 
@@ -32,6 +32,12 @@ def uses_for(user):
     return CardUse.objects.visible_to(user).select_related(
         "card__holder__community", "merchant", "item__agreement", "recorded_by"
     )
+
+
+def holds_a_post(user) -> bool:
+    """Staff accounts (with a post, past, current or future) never become till logins: a
+    till login must see nothing but its merchant."""
+    return user.is_superuser or Post.objects.filter(user=user).exists()
 
 
 def desk_merchants(user):
@@ -54,11 +60,6 @@ def filter_uses(records, filters: dict):
     if filters.get("date_to"):
         records = records.filter(used_on__lte=filters["date_to"])
     return records.filter(archived_at__isnull=not filters.get("archived"))
-
-
-def yuan(total) -> Decimal:
-    """A sum of yuan as the pages show it: two decimals (SQLite sums ``60.00`` to ``60``)."""
-    return (total or ZERO).quantize(CENT)
 
 
 def use_totals(records) -> dict:

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from services.models import AgreementItem, CardUse, Merchant
@@ -79,6 +80,20 @@ def current_quarter(today: datetime.date) -> Period:
     return quarter_period(today.year, quarter_of(today))
 
 
+def period_shortcuts(today: datetime.date) -> list[tuple[str, str]]:
+    """Links (label, query) to the usual periods: this and last quarter, this month, this
+    and last year."""
+    quarter = quarter_of(today)
+    last_year, last_quarter = (today.year, quarter - 1) if quarter > 1 else (today.year - 1, 4)
+    return [
+        (_("This quarter"), f"year={today.year}&quarter={quarter}"),
+        (_("Last quarter"), f"year={last_year}&quarter={last_quarter}"),
+        (_("This month"), f"year={today.year}&month={today.month}"),
+        (_("This year"), f"year={today.year}"),
+        (_("Last year"), f"year={today.year - 1}"),
+    ]
+
+
 # ---------------------------------------------------------------- figures
 
 
@@ -127,12 +142,17 @@ FIGURES = {
 }
 
 
+def yuan(total) -> Decimal:
+    """A sum of yuan as the pages show it: two decimals (SQLite sums ``60.00`` to ``60``)."""
+    return (total or ZERO).quantize(CENT)
+
+
 def _figures(row: dict, **extra) -> Figures:
     return Figures(
         uses=row["uses"] or 0,
         holders=row["holders"] or 0,
-        value_before=(row["before_sum"] or ZERO).quantize(CENT),
-        paid=(row["paid_sum"] or ZERO).quantize(CENT),
+        value_before=yuan(row["before_sum"]),
+        paid=yuan(row["paid_sum"]),
         **extra,
     )
 
@@ -187,6 +207,20 @@ def merchant_settlement(merchant: Merchant, period: Period) -> Settlement:
         label = f"{first:%Y-%m}"
         by_month.append(_figures(row, label=label, key=first) if row else Figures(label, key=first))
     return Settlement(merchant, period, total, by_item, by_month)
+
+
+def settlement_page(merchant: Merchant, form, today: datetime.date | None = None) -> dict:
+    """What the staff page and the till's page show of ``merchant``'s settlement: the
+    period chosen in ``form`` (a ``forms_uses.PeriodForm``), its figures and the shortcuts."""
+    today = today or timezone.localdate()
+    period = form.period(today)
+    return {
+        "merchant": merchant,
+        "form": form,
+        "period": period,
+        "settlement": merchant_settlement(merchant, period),
+        "shortcuts": period_shortcuts(today),
+    }
 
 
 def _first_day(value) -> datetime.date:

@@ -218,10 +218,22 @@ def may_survey(user, household) -> bool:
     return any(community.path.startswith(p) for p in scope_for(user).liaison_only_paths)
 
 
+def _one_button(household, pks_names, single, several, url) -> tuple[str, str]:
+    """One button for members who all need the same step: named for one (it opens their
+    page), counted for several (it opens the issue page listing the household's members
+    with their consent and cards)."""
+    pk, name = pks_names[0]
+    if len(pks_names) == 1:
+        return single % {"name": name}, url(pk)
+    members = reverse("services:card-issue") + "?" + urlencode({"household": household.pk})
+    return several % {"count": len(pks_names)}, members
+
+
 def actions(household, user) -> list[tuple[str, str]]:
     """Buttons above the timeline: record a survey; for staff who issue cards in the
-    household's community, per current member, record their consent (without it no card is
-    issued) or issue them a card (consent given, no active card). One query at most."""
+    household's community, one button for the current members whose consent is missing
+    (without it no card is issued) and one for those with consent but no active card. One
+    query at most."""
     if getattr(household, "is_archived", False):
         return []
     found = []
@@ -245,11 +257,30 @@ def actions(household, user) -> list[tuple[str, str]]:
         .order_by("pk")
         .values_list("pk", "name", "consented", "active_cards")
     )
+    to_consent, to_issue = [], []
     for pk, name, consented, active_cards in members:
-        if not consented and may_consent:
-            url = reverse("services:consent-person", kwargs={"pk": pk})
-            found.append((_("Record the consent of %(name)s") % {"name": name}, url))
-        elif consented and not active_cards and may_issue:
-            url = reverse("services:card-issue") + "?" + urlencode({"person": pk})
-            found.append((_("Issue a service card to %(name)s") % {"name": name}, url))
+        if not consented:
+            to_consent.append((pk, name))
+        elif not active_cards:
+            to_issue.append((pk, name))
+    if to_consent and may_consent:
+        found.append(
+            _one_button(
+                household,
+                to_consent,
+                _("Record the consent of %(name)s"),
+                _("Record consents (%(count)s)"),
+                lambda pk: reverse("services:consent-person", kwargs={"pk": pk}),
+            )
+        )
+    if to_issue and may_issue:
+        found.append(
+            _one_button(
+                household,
+                to_issue,
+                _("Issue a service card to %(name)s"),
+                _("Issue service cards (%(count)s)"),
+                lambda pk: reverse("services:card-issue") + "?" + urlencode({"person": pk}),
+            )
+        )
     return found

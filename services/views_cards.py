@@ -8,6 +8,8 @@ is a POST that may safely arrive twice: the second finds the card already lost, 
 the consent already recorded, and says so instead of writing again.
 """
 
+import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
 from urllib.parse import urlencode
@@ -28,6 +30,7 @@ from network.access import (
     has_current_post,
     scope_for,
 )
+from network.forms import add_refusal
 from network.scoped import public_view, scoped_view
 from residents.archiving import refused
 from residents.models import Person
@@ -61,10 +64,12 @@ from services.selectors_cards import (
     consents_for,
     filter_cards,
     filter_consents,
+    household_members,
     issuable_persons,
     person_cards,
     person_consents,
     persons_found,
+    usable_on,
     with_card_state,
     with_shown_status,
 )
@@ -255,15 +260,6 @@ def _issue_page(request, form, *, person, searched="", found=None, status=200):
     )
 
 
-def _form_errors(form, exc: ValidationError) -> None:
-    """Put a refusal of the domain rules on the form, by field where it names one."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @scoped_view(VIEW, ADD)
 @require_http_methods(["GET", "POST"])
 def card_issue(request):
@@ -273,6 +269,10 @@ def card_issue(request):
     if request.method == "GET":
         searched = typed_text(request.GET.get("q"), 50)
         found = persons_found(request.user, searched) if searched else None
+        household_pk = whole_number(request.GET.get("household"))
+        if found is None and household_pk is not None and 0 < household_pk <= MAX_ID:
+            found = household_members(request.user, household_pk)  # from the household page
+            searched = found[0].household.address if found else ""
         person = _chosen_person(request, request.GET.get("person"))
         if person is None and found is not None and len(found) == 1:
             person = found[0]  # one person found: take them
@@ -292,7 +292,7 @@ def card_issue(request):
                 valid_until=form.cleaned_data["valid_until"],
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_refusal(form, exc)
         else:
             messages.success(
                 request,
@@ -364,7 +364,7 @@ def card_reissue(request, pk):
             card.refresh_from_db()
             if card.status != CardStatus.ACTIVE:  # a second desk got there first
                 return _already(request, card)
-            _form_errors(form, exc)
+            add_refusal(form, exc)
         else:
             messages.success(
                 request,
@@ -399,7 +399,7 @@ def card_revoke(request, pk):
             card.refresh_from_db()
             if card.status != CardStatus.ACTIVE:
                 return _already(request, card)
-            _form_errors(form, exc)
+            add_refusal(form, exc)
         else:
             messages.success(
                 request, _("Card %(number)s was revoked.") % {"number": card.display_number}
@@ -485,23 +485,36 @@ def card_print_sheet(request):
 # ---------------------------------------------------------------- the public check
 
 
+@dataclass(frozen=True)
+class PublicCard:
+    """What the public check shows of a card: its number, scheme, issuer and dates. Built
+    here so that nothing of the holder (not even the record to reach them by) is in the
+    page's context."""
+
+    number: str
+    display_number: str
+    scheme: str
+    issuer: str
+    valid_until: datetime.date
+
+
+def _public_response(request, template: str, context: dict, status: int = 200):
+    response = render(request, template, context, status=status)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
 @public_view
-@never_cache
+@never_cache  # the page differs for a till or staff: no shared cache may keep it
 @require_GET
 def card_verify(request, token):
     """What the card's QR code opens: is this card valid today? Public, so it shows the card
-    and nothing of its holder. A partner merchant's till gets a button to record a use; staff
-    who may see the card, a link to it."""
-    card = None
-    if len(token) <= MAX_TOKEN_LENGTH:
-        card = card_from_token(token)
+    and nothing of its holder. A forged, garbled or unknown link gets the same 404. A partner
+    merchant's till gets a button to record a use; staff who may see the card, a link to it."""
+    card = card_from_token(token) if len(token) <= MAX_TOKEN_LENGTH else None
     if card is None:
-        response = render(request, "services/cards/verify_unknown.html", status=404)
-        response["X-Robots-Tag"] = "noindex"
-        return response
-    card = ServiceCard.objects.select_related("issuing_area").get(pk=card.pk)
+        return _public_response(request, "services/cards/verify_unknown.html", {}, status=404)
     today = timezone.localdate()
-    effective = card.effective_status(today)
     till_url = detail_url = None
     user = request.user
     if user.is_authenticated:
@@ -513,21 +526,26 @@ def card_verify(request, token):
             and ServiceCard.objects.visible_to(user).filter(pk=card.pk).exists()
         ):
             detail_url = reverse("services:card-detail", kwargs={"pk": card.pk})
-    response = render(
+    shown = PublicCard(
+        number=card.number,
+        display_number=card.display_number,
+        scheme=card.get_scheme_display(),
+        issuer=card.issuing_area.name,
+        valid_until=card.valid_until,
+    )
+    return _public_response(
         request,
         "services/cards/verify.html",
         {
-            "card": card,
-            "effective": effective,
-            "valid": effective == CardStatus.ACTIVE and card.issued_on <= today,
+            "card": shown,
+            "effective": card.effective_status(today),
+            "valid": usable_on(card, today),
             "shown": card.shown_status(today),
             "today": today,
             "till_url": till_url,
             "detail_url": detail_url,
         },
     )
-    response["X-Robots-Tag"] = "noindex"
-    return response
 
 
 # ---------------------------------------------------------------- consent
@@ -602,7 +620,7 @@ def consent_person(request, pk):
             if Consent.objects.filter(person=person, withdrawn_on__isnull=True).exists():
                 messages.info(request, _("This person's consent is already recorded."))
                 return redirect("services:consent-person", pk=person.pk)
-            _form_errors(form, exc)
+            add_refusal(form, exc)
         else:
             messages.success(
                 request,

@@ -1,22 +1,15 @@
 """Importing merchants and agreement items in the browser: template, upload → preview →
 confirm (all rows or none), cancel — the same flow as the resident ledger's import.
 
-Between preview and confirm the uploaded file waits in the default storage under a random
+Between preview and confirm the uploaded file waits (network.held_uploads) under a random
 token that only the uploading session knows (with its checksum and the preview's
 fingerprint); confirm reads that file again and checks every row again inside the writing
 transaction. Nothing parsed is ever taken back from the browser.
 """
 
-import contextlib
-import hashlib
-import secrets
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.contrib import messages
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
@@ -25,15 +18,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from network.forms import TableUploadForm
+from network.held_uploads import HeldUploads
 from network.scoped import scoped_view
 from network.tabular import TableError
 from services.resources import KINDS, import_file, template_workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PENDING_DIR = "services-imports"
-PENDING_SESSION_KEY = "services_import_pending"
-PENDING_MAX_AGE = 60 * 60  # seconds a preview may wait for its confirmation
-PENDING_PER_SESSION = 3
+# Merchant and agreement imports share one directory and session record; a token is bound to
+# its kind, so a merchants preview cannot be confirmed as agreements.
+HELD = HeldUploads(directory="services-imports", session_key="services_import_pending")
 
 MERCHANT_PERMISSIONS = (
     "services.view_merchant",
@@ -156,7 +149,7 @@ def _upload(request, page: Page):
         else:
             token = None
             if plan.ok:
-                token = _stash(request, page, data, upload.name, plan.fingerprint())
+                token = HELD.stash(request, data, upload.name, plan.fingerprint(), kind=page.kind)
             return _preview(request, page, plan, upload.name, token=token)
     columns = "、".join(c.header for c in KINDS[page.kind].columns)
     return render(
@@ -168,10 +161,10 @@ def _upload(request, page: Page):
 
 def _confirm(request, page: Page):
     token = request.POST.get("token", "")
-    pending = _pending(request, page, token)
-    data = _read_stash(pending)
+    held = HELD.pending(request, token, kind=page.kind)
+    data = HELD.read(held)
     if data is None:
-        _discard(request, token)
+        HELD.discard(request, token)
         messages.error(
             request, _("This preview has expired or was already used; upload the file again.")
         )
@@ -180,36 +173,35 @@ def _confirm(request, page: Page):
         plan = import_file(
             page.kind,
             data,
-            pending["filename"],
+            held.filename,
             user=request.user,
             dry_run=False,
-            expected=pending["fingerprint"],
+            expected=held.fingerprint,
         )
     except TableError as exc:  # pragma: no cover - the same bytes read fine at preview
-        _discard(request, token)
+        HELD.discard(request, token)
         messages.error(request, str(exc))
         return redirect(f"services:{page.url_prefix}")
     if plan.written:
-        _discard(request, token)
+        HELD.discard(request, token)
         messages.success(request, _("Imported. %(summary)s") % {"summary": plan.summary()})
         return redirect(page.back)
     if plan.ok and plan.changed:
-        pending["fingerprint"] = plan.fingerprint()
-        _remember(request, token, pending)
+        HELD.update_fingerprint(request, held, plan.fingerprint())
         messages.warning(
             request, _("The records changed since the preview: check the rows again and confirm.")
         )
-        return _preview(request, page, plan, pending["filename"], token=token)
-    _discard(request, token)
+        return _preview(request, page, plan, held.filename, token=token)
+    HELD.discard(request, token)
     messages.error(
         request,
         _("The records changed since the preview and some rows now fail: nothing was imported."),
     )
-    return _preview(request, page, plan, pending["filename"])
+    return _preview(request, page, plan, held.filename)
 
 
 def _cancel(request, page: Page):
-    _discard(request, request.POST.get("token", ""))
+    HELD.discard(request, request.POST.get("token", ""))
     messages.info(request, _("Import cancelled; nothing was imported."))
     return redirect(f"services:{page.url_prefix}")
 
@@ -228,84 +220,3 @@ def _preview(request, page: Page, plan, filename: str, token=None):
             "detail_header": _("Managing area") if page.kind == "merchants" else _("Agreement"),
         },
     )
-
-
-# ---------------------------------------------------------------- the waiting file
-
-
-def _stash(request, page: Page, data: bytes, filename: str, fingerprint: str) -> str:
-    _purge_stale()
-    token = secrets.token_urlsafe(24)
-    suffix = Path(filename).suffix.lower()
-    path = default_storage.save(f"{PENDING_DIR}/{token}{suffix}", ContentFile(data))
-    pending = dict(request.session.get(PENDING_SESSION_KEY, {}))
-    for old in sorted(pending, key=lambda t: pending[t]["at"])[: -PENDING_PER_SESSION + 1]:
-        _delete_file(pending.pop(old)["path"])
-    pending[token] = {
-        "kind": page.kind,
-        "path": path,
-        "filename": filename,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "fingerprint": fingerprint,
-        "user": request.user.pk,
-        "at": time.time(),
-    }
-    request.session[PENDING_SESSION_KEY] = pending
-    return token
-
-
-def _pending(request, page: Page, token: str) -> dict | None:
-    pending = request.session.get(PENDING_SESSION_KEY, {}).get(token)
-    if not pending or pending["user"] != request.user.pk or pending["kind"] != page.kind:
-        return None
-    if time.time() - pending["at"] > PENDING_MAX_AGE:
-        return None
-    return dict(pending)
-
-
-def _read_stash(pending: dict | None) -> bytes | None:
-    if pending is None:
-        return None
-    try:
-        with default_storage.open(pending["path"], "rb") as handle:
-            data = handle.read()
-    except OSError:
-        return None
-    if hashlib.sha256(data).hexdigest() != pending["sha256"]:
-        return None
-    return data
-
-
-def _remember(request, token: str, pending: dict) -> None:
-    stored = dict(request.session.get(PENDING_SESSION_KEY, {}))
-    stored[token] = pending
-    request.session[PENDING_SESSION_KEY] = stored
-
-
-def _discard(request, token: str) -> None:
-    stored = dict(request.session.get(PENDING_SESSION_KEY, {}))
-    pending = stored.pop(token, None)
-    if pending:
-        _delete_file(pending["path"])
-        request.session[PENDING_SESSION_KEY] = stored
-
-
-def _delete_file(path: str) -> None:
-    with contextlib.suppress(OSError):  # already gone
-        default_storage.delete(path)
-
-
-def _purge_stale() -> None:
-    """Files of previews nobody confirmed (closed tabs) go after a day."""
-    try:
-        _dirs, files = default_storage.listdir(PENDING_DIR)
-    except (OSError, NotImplementedError):
-        return
-    limit = time.time() - 24 * 60 * 60
-    for name in files:
-        path = f"{PENDING_DIR}/{name}"
-        try:
-            if default_storage.get_modified_time(path).timestamp() < limit:
-                default_storage.delete(path)
-        except (OSError, NotImplementedError):
-            continue

@@ -28,6 +28,7 @@ from services.forms_merchants import (
     AgreementForm,
     MerchantFilterForm,
     MerchantForm,
+    area_in_line,
     document_content_type,
     item_formset_class,
     items_with_use_counts,
@@ -65,8 +66,6 @@ ADD_AGREEMENT = "services.add_agreement"
 CHANGE_AGREEMENT = "services.change_agreement"
 ITEM_PERMISSIONS = ("services.add_agreementitem", "services.change_agreementitem")
 EXPORT = "services.export_services"
-CREATED_SESSION_KEY = "services_created"
-CREATED_REMEMBERED = 20
 
 
 def _may_manage_somewhere(user) -> bool:
@@ -76,27 +75,18 @@ def _may_manage_somewhere(user) -> bool:
 # ---------------------------------------------------------------- a second POST of a form
 
 
-def _posted_key(data) -> str | None:
+def _made_with_key(request, model):
+    """What this create form already made (a second click on Save, or the browser sending
+    the form again), found by the submission key the form carried; None if nothing was.
+    One made with the key that the user may not see is a 404, as everything unseen is."""
     try:
-        return str(uuid.UUID(str(data.get("submission_key") or "").strip()))
+        key = uuid.UUID(str(request.POST.get("submission_key") or "").strip())
     except ValueError:
         return None
-
-
-def _already_created(request, kind: str, key: str | None):
-    """The pk of what this session already created with this form (a second click on
-    Save, or the browser sending the form again)."""
-    if key is None:
+    made = model.objects.filter(submission_key=key).only("pk").first()
+    if made is None:
         return None
-    return request.session.get(CREATED_SESSION_KEY, {}).get(f"{kind}:{key}")
-
-
-def _remember_created(request, kind: str, key: str | None, pk: int) -> None:
-    if key is None:
-        return
-    created = dict(request.session.get(CREATED_SESSION_KEY, {}))
-    created[f"{kind}:{key}"] = pk
-    request.session[CREATED_SESSION_KEY] = dict(list(created.items())[-CREATED_REMEMBERED:])
+    return get_visible_or_404(model.objects.all(), request.user, pk=made.pk)
 
 
 # ---------------------------------------------------------------- merchants
@@ -197,7 +187,7 @@ def merchant_detail(request, pk):
             "can_change": user.has_perm(CHANGE_MERCHANT) and may_change_here,
             "can_add_agreement": user.has_perms([ADD_AGREEMENT, *ITEM_PERMISSIONS])
             and not merchant.is_archived
-            and _may_manage_somewhere(user),
+            and any(area_in_line(a, merchant.area) for a in signing_areas(user)),
         },
     )
 
@@ -233,16 +223,15 @@ def merchant_create(request):
             initial["area"] = areas[0].pk
         form = MerchantForm(initial=initial, user=request.user)
         return _merchant_form_page(request, form, merchant=None, title=title)
-    key = _posted_key(request.POST)
-    done = _already_created(request, "merchant", key)
-    if done:
+    if done := _made_with_key(request, Merchant):
         messages.info(request, _("This merchant was already added."))
-        return redirect("services:merchant-detail", pk=done)
+        return redirect("services:merchant-detail", pk=done.pk)
     form = MerchantForm(request.POST, user=request.user)
     if form.is_valid():
         merchant = _save_merchant(form)
+        if merchant is None and (done := _made_with_key(request, Merchant)):
+            return redirect("services:merchant-detail", pk=done.pk)  # the other POST won
         if merchant is not None:
-            _remember_created(request, "merchant", key, merchant.pk)
             messages.success(request, _("Merchant added."))
             return redirect("services:merchant-detail", pk=merchant.pk)
     messages.error(request, _("Nothing was saved: correct the fields marked below."))
@@ -335,6 +324,9 @@ def agreement_renewals(request):
     today = timezone.localdate()
     page = page_of(request, renewals_for(request.user, today))
     with_shown_status(page.object_list, today)
+    may_renew = _may_add_agreements(request.user)
+    for agreement in page.object_list:  # seen from a community, not renewed from it
+        agreement.may_renew = may_renew and can_change_area(request.user, agreement.area)
     return render(
         request,
         "services/merchants/agreement_renewals.html",
@@ -342,7 +334,7 @@ def agreement_renewals(request):
             "page": page,
             "renewal_days": RENEWAL_DAYS,
             "expired_days": EXPIRED_RENEWAL_DAYS,
-            "can_renew": _may_add_agreements(request.user),
+            "can_renew": may_renew,
         },
     )
 
@@ -430,6 +422,7 @@ def agreement_detail(request, pk):
             "merchant_visible": merchant_visible,
             "can_change": may_change,
             "can_renew": _may_add_agreements(user)
+            and can_change_area(user, agreement.area)
             and agreement.status == AgreementStatus.SIGNED
             and not agreement.merchant.is_archived,
         },
@@ -508,16 +501,15 @@ def _bound_agreement(request, *, instance=None):
 
 
 def _create_agreement(request, *, title, renewing=None):
-    key = _posted_key(request.POST)
-    done = _already_created(request, "agreement", key)
-    if done:
+    if done := _made_with_key(request, Agreement):
         messages.info(request, _("This agreement was already recorded."))
-        return redirect("services:agreement-detail", pk=done)
+        return redirect("services:agreement-detail", pk=done.pk)
     form, formset, ok = _bound_agreement(request)
     if ok:
         agreement = _save_agreement(request, form, formset)
+        if agreement is None and (done := _made_with_key(request, Agreement)):
+            return redirect("services:agreement-detail", pk=done.pk)  # the other POST won
         if agreement is not None:
-            _remember_created(request, "agreement", key, agreement.pk)
             messages.success(request, _("Agreement recorded."))
             return redirect("services:agreement-detail", pk=agreement.pk)
     messages.error(request, _("Nothing was saved: correct the fields marked below."))

@@ -7,8 +7,10 @@ Staff record surveys where they manage; a liaison records them in their own comm
 the rules in the forms."""
 
 import datetime
+import uuid
 
 from django.contrib import messages
+from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from network.access import get_changeable_or_404, get_visible_or_404, scope_for
 from network.scoped import scoped_view
 from residents.archiving import archive_or_restore
-from residents.models import Household
+from residents.models import Household, Relation
 from residents.pages import page_of, xlsx_export
 from residents.typed_input import MAX_ID, typed_text, whole_number
 from services.forms_survey import SummaryForm, SurveyFilterForm, SurveyForm
@@ -29,6 +31,7 @@ from services.selectors_survey import (
     default_area,
     filter_surveys,
     recordable_households,
+    respondents,
     search_households,
     survey_history,
     survey_summary,
@@ -147,6 +150,24 @@ def _choose_household(request):
     )
 
 
+def _posted_key(data) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(data.get("submission_key") or "").strip())
+    except ValueError:
+        return None
+
+
+def _already_recorded(request, key: uuid.UUID):
+    """A second tap or a resent form: the page of the survey already made under ``key``
+    (404 if the user may not see it); ``None`` if there is none."""
+    existing = Survey.objects.filter(submission_key=key).first()
+    if existing is None:
+        return None
+    get_visible_or_404(Survey.objects.all(), request.user, pk=existing.pk)
+    messages.info(request, _("This survey was already recorded."))
+    return redirect("services:survey-detail", pk=existing.pk)
+
+
 @scoped_view(VIEW, *ADD)
 @require_http_methods(["GET", "POST"])
 def survey_create(request):
@@ -164,21 +185,34 @@ def survey_create(request):
     household = get_visible_or_404(recordable_households(request.user), request.user, pk=pk)
     title = _("Two-way service survey of %(address)s") % {"address": household.address}
     if request.method == "GET":
-        initial = {"surveyed_on": timezone.localdate()}
-        heads = [p for p in household.members.all() if p.archived_at is None]
-        if heads:
-            initial["respondent"] = next((p.pk for p in heads if p.relation == "head"), heads[0].pk)
+        initial = {"surveyed_on": timezone.localdate(), "submission_key": uuid.uuid4()}
+        members = list(respondents(household))
+        if members:
+            heads = [p.pk for p in members if p.relation == Relation.HEAD]
+            initial["respondent"] = (heads or [members[0].pk])[0]
         form = SurveyForm(initial=initial, household=household)
         return _form_page(request, form, survey=None, household=household, title=title)
-    form = SurveyForm(request.POST, household=household)
+    data = request.POST.copy()
+    key = _posted_key(data)
+    if key is not None:
+        earlier = _already_recorded(request, key)
+        if earlier is not None:
+            return earlier
+    key = key or uuid.uuid4()  # none or a garbled one: a fresh key
+    data["submission_key"] = str(key)
+    form = SurveyForm(data, household=household)
     if not form.is_valid():
         messages.error(request, _("Nothing was saved: correct the fields marked below."))
         return _form_page(request, form, survey=None, household=household, title=title)
-    survey, created = form.save_for(request.user)
-    if created:
-        messages.success(request, _("Survey recorded."))
-    else:
-        messages.info(request, _("This survey was already recorded."))
+    try:
+        survey = form.save_for(request.user)
+    except IntegrityError:
+        # The same form sent twice at the same moment: the other request saved it.
+        earlier = _already_recorded(request, key)
+        if earlier is None:
+            raise
+        return earlier
+    messages.success(request, _("Survey recorded."))
     return redirect("services:survey-detail", pk=survey.pk)
 
 

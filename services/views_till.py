@@ -17,16 +17,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from network.access import get_changeable_or_404
-from network.models import Post, User
+from network.models import User
 from network.scoped import account_view, scoped_view
 from residents.names import masked_name
 from residents.typed_input import MAX_ID, whole_number
-from services.forms_uses import TillLoginForm, TillValueForm
+from services.forms_uses import PeriodForm, TillLoginForm, TillValueForm, submission_key_of
 from services.models import AgreementItem, CardUse, Merchant, MerchantAccount, UseChannel
-from services.selectors_uses import TillCard, till_recent, till_today, yuan
+from services.selectors_uses import TillCard, holds_a_post, till_recent, till_today
+from services.settlement import settlement_page, yuan
 from services.uses import card_by_number, merchant_of, record_use, refuse_card, refuse_item
 from services.uses import usable_items as items_on
-from services.views_uses import settlement_context
 
 VIEW_MERCHANT = "services.view_merchant"
 CHANGE_ACCOUNT = "services.change_merchantaccount"
@@ -64,13 +64,6 @@ def own_item(raw, merchant: Merchant, today):
     except ValidationError as exc:
         return None, " ".join(exc.messages)
     return item, ""
-
-
-def _posted_key(data) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(data.get("submission_key") or "").strip())
-    except ValueError:
-        return None
 
 
 def _recorded_message(use: CardUse) -> str:
@@ -140,7 +133,7 @@ def till_confirm(request, merchant):
     source = request.POST if request.method == "POST" else request.GET
     key = uuid.uuid4()
     if request.method == "POST":
-        posted = _posted_key(request.POST)
+        posted = submission_key_of(request.POST)
         earlier = None
         if posted is not None:
             earlier = (
@@ -200,16 +193,11 @@ def till_confirm(request, merchant):
 @require_GET
 def till_settlement(request, merchant):
     """The merchant's own settlement for a period; nothing about any other merchant."""
-    return render(request, "services/till/settlement.html", settlement_context(request, merchant))
+    context = settlement_page(merchant, PeriodForm(request.GET or None))
+    return render(request, "services/till/settlement.html", context)
 
 
 # ---------------------------------------------------------------- till logins (staff)
-
-
-def holds_a_post(user) -> bool:
-    """Staff accounts (with a post, past, current or future) never become till logins: a
-    till login must see nothing but its merchant."""
-    return user.is_superuser or Post.objects.filter(user=user).exists()
 
 
 @transaction.atomic

@@ -21,7 +21,7 @@ from network.scoped import scoped_view
 from residents.archiving import archive_or_restore
 from residents.pages import page_of, xlsx_export
 from residents.typed_input import typed_text, whole_number
-from services.forms_uses import PeriodForm, UseFilterForm, UseForm, VoidForm
+from services.forms_uses import PeriodForm, UseFilterForm, UseForm, VoidForm, submission_key_of
 from services.models import CardUse, Merchant, ServiceCategory, UseChannel
 from services.selectors_uses import (
     VOID_PREFIX,
@@ -31,13 +31,7 @@ from services.selectors_uses import (
     uses_for,
     yuan,
 )
-from services.settlement import (
-    current_quarter,
-    merchant_settlement,
-    quarter_of,
-    settlement_sheet_rows,
-    sheet_header,
-)
+from services.settlement import settlement_page, settlement_sheet_rows, sheet_header
 from services.uses import record_use
 
 VIEW = "services.view_carduse"
@@ -142,13 +136,6 @@ def use_export(request):
 # ---------------------------------------------------------------- recording
 
 
-def _posted_key(data) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(data.get("submission_key") or "").strip())
-    except ValueError:
-        return None
-
-
 def _existing_by_key(user, key: uuid.UUID | None):
     """The use already recorded under this submission key, if the user may see it; ``False``
     if the key is taken by one they may not see (so a fresh key is needed)."""
@@ -185,7 +172,7 @@ def use_create(request):
         return _form_page(request, UseForm(initial=initial, user=request.user))
 
     data = request.POST
-    key = _posted_key(data)
+    key = submission_key_of(data)
     existing = _existing_by_key(request.user, key)
     if existing:
         messages.info(request, _("This use was already recorded."))
@@ -314,35 +301,6 @@ def settlement_choose(request):
     return render(request, "services/uses/settlement_choose.html", {"merchants": rows})
 
 
-def shortcuts(today) -> list[tuple[str, str]]:
-    """Links to the usual periods: this and last quarter, this month, this and last year."""
-    quarter = quarter_of(today)
-    last_year, last_quarter = (today.year, quarter - 1) if quarter > 1 else (today.year - 1, 4)
-    return [
-        (_("This quarter"), f"year={today.year}&quarter={quarter}"),
-        (_("Last quarter"), f"year={last_year}&quarter={last_quarter}"),
-        (_("This month"), f"year={today.year}&month={today.month}"),
-        (_("This year"), f"year={today.year}"),
-        (_("Last year"), f"year={today.year - 1}"),
-    ]
-
-
-def settlement_context(request, merchant) -> dict:
-    """What the staff page and the till's page show: the period form, the period, the
-    figures and the shortcuts."""
-    form = PeriodForm(request.GET or None)
-    today = timezone.localdate()
-    period = form.period(today)
-    return {
-        "merchant": merchant,
-        "form": form,
-        "period": period,
-        "settlement": merchant_settlement(merchant, period),
-        "shortcuts": shortcuts(today),
-        "is_current_quarter": period == current_quarter(today),
-    }
-
-
 def _visible_merchant(request, merchant_pk):
     return get_visible_or_404(Merchant.objects.select_related("area"), request.user, pk=merchant_pk)
 
@@ -351,7 +309,7 @@ def _visible_merchant(request, merchant_pk):
 @require_GET
 def settlement_view(request, merchant_pk):
     merchant = _visible_merchant(request, merchant_pk)
-    context = settlement_context(request, merchant)
+    context = settlement_page(merchant, PeriodForm(request.GET or None))
     context["can_export"] = request.user.has_perm(EXPORT)
     query = QueryDict(mutable=True)
     query.update({k: v for k, v in request.GET.items() if k in context["form"].fields})
@@ -363,7 +321,7 @@ def settlement_view(request, merchant_pk):
 @require_GET
 def settlement_export(request, merchant_pk):
     merchant = _visible_merchant(request, merchant_pk)
-    context = settlement_context(request, merchant)
+    context = settlement_page(merchant, PeriodForm(request.GET or None))
     period = context["period"]
     label = _("Settlement")
     filters = context["form"].logged_filters()

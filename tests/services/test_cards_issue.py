@@ -6,6 +6,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -54,10 +56,35 @@ def test_the_issue_page_finds_residents_by_name_or_pinyin(world, partners, regis
     assert client.get(ISSUE, {"q": "哈丽娜"}).context["person"] == register.ma_wife
 
 
-def test_the_search_never_looks_up_id_numbers(world, partners, register, login):
-    tail = register.ma_xiaodong.id_number[-6:]
-    response = login(world.pingjiang_staff).get(ISSUE, {"q": tail})
+@pytest.mark.parametrize("part", [slice(-4, None), slice(-6, None), slice(None)])
+def test_the_search_never_looks_up_id_numbers(world, partners, register, login, part):
+    """Not the last four digits, nor the whole number, which the register's own search box
+    looks up for a user who may see ID digits."""
+    user = world.pingjiang_staff
+    assert user.has_perm("residents.view_sensitive")
+    typed = register.ma_xiaodong.id_number[part]
+    response = login(user).get(ISSUE, {"q": typed})
     assert response.context["found"] == []
+    assert register.ma_xiaodong.id_number[-4:] not in response.content.decode().replace(typed, "")
+
+
+def test_the_search_takes_the_same_number_of_queries_whatever_it_finds(
+    world, partners, register, login
+):
+    from tests.services.test_cards_list import make_cards
+
+    client = login(world.pingjiang_staff)
+    client.get(ISSUE, {"q": "马"})  # warm up (session, scope)
+    make_cards(register.ma_household, "001", 2, 0)
+    with CaptureQueriesContext(connection) as small:
+        client.get(ISSUE, {"q": "马"})
+    make_cards(register.ma_household, "001", 25, 100)
+    with CaptureQueriesContext(connection) as large:
+        response = client.get(ISSUE, {"q": "马"})
+    found = response.context["found"]
+    assert len(found) == 20  # PERSON_CHOICES, each with its consent and its cards counted
+    assert all(p.has_consent and p.active_cards == 1 for p in found if p.name != "哈丽娜")
+    assert len(large) == len(small)
 
 
 def test_the_search_finds_only_residents_the_user_manages(world, partners, login):

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from network.models import ExportLog
 from services.cards import with_check_digit
 from services.models import CardScheme, CardStatus, Consent, ServiceCard
+from services.selectors_cards import usable_on
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +162,31 @@ def test_the_list_offers_only_active_cards_for_the_print_sheet(world, partners, 
     assert f'name="card" value="{partners.bai_card.pk}"' in page
     assert f'name="card" value="{partners.bai_lost.pk}"' not in page
     assert partners.bai_lost.status == CardStatus.LOST
+
+
+def test_the_status_filter_and_shown_status_follow_the_cards_own_rules(
+    world, partners, expired, login
+):
+    """One definition of "expired": the filter, the badge, ServiceCard.effective_status and
+    the till's refusal (services.uses.refuse_card) agree on every card, also on the last day
+    of a card's term."""
+    today = timezone.localdate()
+    ServiceCard.objects.filter(pk=partners.bai_card.pk).update(valid_until=today)
+    client = login(world.bureau)
+    cards = {c.number: c for c in ServiceCard.objects.all()}
+    shown = {c.number: c.effective for c in client.get(LIST).context["page"]}
+    for status in ("active", "expired", "lost", "revoked"):
+        filtered = numbers(client, status=status)
+        assert filtered == {n for n, c in cards.items() if c.effective_status(today) == status}
+        assert all(shown[n] == status for n in filtered)
+    for number, card in cards.items():
+        assert usable_on(card, today) is (shown[number] == "active"), number
+    assert shown[expired.number] == "expired" and shown[partners.bai_card.number] == "active"
+
+
+def test_the_search_looks_up_names_and_addresses_never_id_numbers(world, partners, register, login):
+    client = login(world.pingjiang_staff)
+    assert numbers(client, q=register.ma_household.address) == {partners.ma_card.number}
+    assert numbers(client, q="ma xiao") == {partners.ma_card.number}
+    assert numbers(client, q=register.bai_lan.id_number) == set()
+    assert numbers(client, q=register.bai_lan.id_number[-4:]) == set()

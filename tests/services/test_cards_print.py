@@ -12,6 +12,7 @@ from django.core import signing
 from django.urls import resolve, reverse
 from django.utils import timezone
 
+from residents.models import Household, Person
 from services.cards import verification_path
 from services.models import CardStatus, ServiceCard
 from services.qr import qr_svg
@@ -73,7 +74,7 @@ def test_the_link_in_the_code_opens_the_cards_check(world, partners, client, log
     client.logout()
     response = client.get(urlsplit(url).path)
     assert response.status_code == 200
-    assert response.context["card"] == partners.ma_card
+    assert response.context["card"].number == partners.ma_card.number
 
 
 def test_a_lost_card_is_not_printed(world, partners, login):
@@ -123,11 +124,64 @@ def test_an_active_card_is_valid_and_nothing_personal_shows(partners, register, 
     assert "平江街道" in page
     assert partners.ma_card.valid_until.isoformat() in page
     assert '<meta name="robots" content="noindex' in page
-    assert response["X-Robots-Tag"] == "noindex"
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    assert {"no-store", "private"} <= set(response["Cache-Control"].replace(" ", "").split(","))
     person = register.ma_xiaodong
     for personal in (person.name, "马*东", person.id_number, "平江路", "112号"):
         assert personal not in page
     assert response.context["till_url"] is None and response.context["detail_url"] is None
+
+
+def context_values(response):
+    for context in response.context:
+        for layer in context.dicts:
+            yield from layer.values()
+
+
+@pytest.mark.parametrize("who", [None, "pingjiang_staff", "canglang_staff"])
+def test_no_record_of_the_holder_reaches_the_check(world, partners, login, client, who):
+    """Not even the card record (whose holder a template could follow) is in the context."""
+    client = login(getattr(world, who)) if who else client
+    response = client.get(verify_url(partners.ma_card))
+    assert response.status_code == 200
+    for value in context_values(response):
+        assert not isinstance(value, (Person, Household, ServiceCard)), value
+    assert response.context["card"].number == partners.ma_card.number
+
+
+@pytest.mark.parametrize("who", [None, "pingjiang_staff"])
+def test_the_check_is_never_kept_by_a_shared_cache(world, partners, login, client, who):
+    """A till or staff see a button the public does not: no cache may serve it to another."""
+    client = login(getattr(world, who)) if who else client
+    for path in (verify_url(partners.ma_card), "/services/cards/v/x/"):
+        cache = set(client.get(path)["Cache-Control"].replace(" ", "").split(","))
+        assert {"no-store", "private", "no-cache"} <= cache, path
+
+
+def test_a_forged_link_and_an_unknown_card_look_the_same(partners, client):
+    """Only a link we signed opens a card, and a signed link to no card tells nothing more
+    than a forged one: the card numbers cannot be tried one by one."""
+    unknown = signing.dumps("0019999999", salt="tongxin.services.card")
+    forged = signing.dumps(partners.ma_card.number, salt="tongxin.services.card")[:-1] + "A"
+    pages = []
+    for token in (unknown, forged):
+        path = f"/services/cards/v/{token}/"
+        response = client.get(path)
+        page = response.content.decode().replace(path, "PATH")  # the language form's "next"
+        page = re.sub(r'name="csrfmiddlewaretoken" value="\w+"', "", page)
+        pages.append((response.status_code, response["X-Robots-Tag"], page))
+    assert pages[0] == pages[1]
+    assert pages[0][0] == 404 and partners.ma_card.display_number not in pages[0][2]
+
+
+def test_a_card_not_yet_in_its_term_is_not_valid(partners, client):
+    """The check asks the till's own rule (services.uses.refuse_card)."""
+    card = partners.bai_card
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    ServiceCard.objects.filter(pk=card.pk).update(issued_on=tomorrow)
+    response = client.get(verify_url(card))
+    assert response.context["effective"] == CardStatus.ACTIVE
+    assert response.context["valid"] is False
 
 
 @pytest.mark.parametrize(

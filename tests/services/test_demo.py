@@ -190,7 +190,12 @@ def test_the_same_seed_builds_the_same_services(db):
                     "card__number", "merchant__name", "used_on", "value_before"
                 )
             ),
-            sorted(Survey.objects.values_list("household__address", "surveyed_on")),
+            sorted(
+                Survey.objects.values_list("household__address", "surveyed_on", "submission_key")
+            ),
+            sorted(Merchant.objects.values_list("name", "submission_key")),
+            sorted(Agreement.objects.values_list("number", "valid_to", "submission_key")),
+            sorted(CardUse.objects.values_list("submission_key", flat=True)),
         )
 
     try:

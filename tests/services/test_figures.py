@@ -217,7 +217,7 @@ KEYS = [
 
 
 @pytest.mark.parametrize("where", sorted(EXPECTED))
-def test_each_figure_as_counted_by_hand(world, counted, where):
+def test_each_figure_as_expectedby_hand(world, counted, where):
     area = getattr(world, where)
     found = figures.all_figures(area, counted.start, counted.end)
     expected = dict(zip(KEYS, EXPECTED[where], strict=True))
@@ -297,3 +297,33 @@ def test_an_empty_period_counts_nothing(world, counted):
 def test_an_unknown_figure_is_refused(world):
     with pytest.raises(KeyError):
         figures.records("visits", world.district, days(10), days(1))
+
+
+@pytest.mark.parametrize(
+    ("key", "start", "end", "expected", "start_a_day_later", "end_a_day_earlier"),
+    [
+        # 平江街道's uses in −55 .. −45: only 马晓东's at −50 (benefit 6)
+        ("card_uses", 50, 45, 1, 0, 1),
+        ("card_uses", 55, 50, 1, 1, 0),
+        ("benefit_value", 50, 50, Decimal("6.00"), figures.ZERO, figures.ZERO),
+        # cards issued in −42 .. −38: only 哈丽娜's at −40
+        ("cards_issued", 40, 38, 1, 0, 1),
+        ("cards_issued", 42, 40, 1, 1, 0),
+        # active at the end: 白雪's card is valid until −10, 白兰's new card issued at −20
+        ("cards_active", 30, 10, 3, 3, 3),
+        ("cards_active", 30, 9, 2, 2, 3),
+        ("cards_active", 30, 20, 3, 3, 2),
+        # in force at the end: 干将便民服务点's agreement starts at −3
+        ("agreements_in_force", 30, 3, 3, 3, 2),
+    ],
+)
+def test_the_first_and_last_day_of_the_period_count(
+    world, counted, key, start, end, expected, start_a_day_later, end_a_day_earlier
+):
+    """Start and end are both included: a record on either edge day counts, and the same
+    period a day narrower at that edge leaves it out."""
+    figure = getattr(figures, key)
+    area = world.pingjiang
+    assert figure(area, days(start), days(end)) == expected
+    assert figure(area, days(start - 1), days(end)) == start_a_day_later
+    assert figure(area, days(start), days(end + 1)) == end_a_day_earlier

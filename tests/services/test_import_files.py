@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook
 
+from services import resources
 from services.models import Agreement, Merchant
-from services.resources import MAX_ROWS
 from tests.services.test_import_merchants import HEADERS, merchant_row, xlsx
 
 IMPORTS = [reverse("services:merchant-import"), reverse("services:agreement-import")]
@@ -63,11 +63,13 @@ def test_a_file_over_5_mb_is_refused(world, login, url):
     assert response.context["form"].errors["file"]
 
 
-def test_too_many_rows_are_refused(world, login):
-    url = IMPORTS[0]
-    response = post(login(world.pingjiang_staff), url, "多.xlsx", big_xlsx(MAX_ROWS + 1))
+def test_too_many_rows_are_refused(world, login, monkeypatch):
+    monkeypatch.setattr(resources, "MAX_ROWS", 20)  # the limit itself, on a small file
+    client = login(world.pingjiang_staff)
+    response = post(client, IMPORTS[0], "多.xlsx", big_xlsx(21))
     assert response.context["form"].errors["file"]
     assert not Merchant.objects.exists()
+    assert post(client, IMPORTS[0], "刚好.xlsx", big_xlsx(20)).context["plan"].ok
 
 
 def test_a_gb18030_csv_from_chinese_excel_is_read(world, login):

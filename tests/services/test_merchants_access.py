@@ -113,6 +113,31 @@ def test_liaison_views_the_community_merchant_and_nothing_more(
     assert login(world.daoqian_liaison).get(detail(merchant)).status_code == 404
 
 
+@pytest.mark.parametrize("who", ["pingjianglu_staff", "pingjianglu_liaison"])
+def test_the_street_offices_merchant_shows_communities_no_change_buttons(
+    world, partners, login, who
+):
+    client = login(getattr(world, who))
+    lamian, agreement = partners.lamian, partners.lamian_agreement
+    page = client.get(detail(lamian))
+    assert page.status_code == 200
+    assert not page.context["can_change"] and not page.context["can_add_agreement"]
+    html = page.content.decode()
+    for name in ("merchant-edit", "merchant-archive", "merchant-accounts"):
+        assert reverse(f"services:{name}", args=[lamian.pk]) not in html
+    assert reverse("services:agreement-create") not in html
+    page = client.get(reverse("services:agreement-detail", args=[agreement.pk]))
+    assert not page.context["can_change"] and not page.context["can_renew"]
+    html = page.content.decode()
+    for name in ("agreement-edit", "agreement-archive", "agreement-renew"):
+        assert reverse(f"services:{name}", args=[agreement.pk]) not in html
+    renewals = client.get(reverse("services:agreement-renewals"))
+    assert "/renew/" not in renewals.content.decode()
+    # the street office's own staff do get them (the check above can fail)
+    staff_page = login(world.pingjiang_staff).get(detail(lamian)).content.decode()
+    assert reverse("services:merchant-edit", args=[lamian.pk]) in staff_page
+
+
 def test_community_staff_see_no_till_logins(world, partners, community_merchant, login):
     merchant, _agreement = community_merchant
     page = login(world.pingjianglu_staff).get(detail(merchant))

@@ -101,13 +101,16 @@ def test_staff_record_a_signed_agreement_with_its_items(world, partners, login):
     assert (noodles.percent_off, noodles.usual_price) == (Decimal("15.00"), Decimal("28.00"))
     assert "15" in noodles.benefit_text
     assert agreement.items.get(description="免费茶水").benefit_kind == "free"
-    # a second post of the same form records nothing more
-    client.post(
+    assert agreement.submission_key == uuid.UUID(response.wsgi_request.POST["submission_key"])
+    # the same form sent again, even from another session, records nothing more
+    again = login(world.pingjiang_staff).post(
         CREATE,
         agreement_data(world, partners, NOODLES, FREE_TEA)
         | {"submission_key": response.wsgi_request.POST["submission_key"]},
     )
+    assert again["Location"] == response["Location"]
     assert Agreement.objects.filter(number="PJ-2026-09").count() == 1
+    assert agreement.items.count() == 2
 
 
 def test_the_signing_area_may_be_inside_or_above_the_merchants_area(world, partners, login):

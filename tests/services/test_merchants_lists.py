@@ -64,6 +64,9 @@ def test_a_filter_cannot_reach_outside_the_users_areas(world, partners, login):
 def test_merchant_list_counts_only_agreements_in_force(world, partners, login):
     page = login(world.pingjiang_staff).get(MERCHANTS).context["page"]
     assert {m.name: m.agreements_in_force for m in page} == {"马记清真拉面馆": 1}
+    # a community sees its street office's merchant with the agreement it can open
+    page = login(world.pingjianglu_liaison).get(MERCHANTS).context["page"]
+    assert {m.name: m.agreements_in_force for m in page} == {"马记清真拉面馆": 1}
 
 
 def test_agreement_filters(world, partners, login):

@@ -61,6 +61,19 @@ def test_staff_add_a_merchant_with_a_full_width_licence(world, partners, login):
     assert merchant.history.earliest().history_type == "+"
 
 
+def test_the_same_form_sent_twice_adds_one_merchant(world, partners, login):
+    data = merchant_data(world)
+    first = login(world.pingjiang_staff).post(CREATE, data)
+    merchant = Merchant.objects.get(name="伊斯兰清真牛肉店")
+    assert merchant.submission_key == uuid.UUID(data["submission_key"])
+    again = login(world.pingjiang_staff).post(CREATE, data)  # another session: the key counts
+    assert again.status_code == 302
+    assert again["Location"] == first["Location"]
+    assert Merchant.objects.filter(name="伊斯兰清真牛肉店").count() == 1
+    # the key of a merchant the user may not see tells nothing about it
+    assert login(world.canglang_staff).post(CREATE, data).status_code == 404
+
+
 def test_licence_is_optional(world, partners, login):
     login(world.pingjiang_staff).post(CREATE, merchant_data(world))
     assert Merchant.objects.get(name="伊斯兰清真牛肉店").licence_number == ""

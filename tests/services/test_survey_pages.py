@@ -4,6 +4,7 @@ and its logged export; and who may not."""
 
 import datetime
 import io
+import uuid
 from pathlib import Path
 
 import pytest
@@ -102,14 +103,46 @@ def test_liaison_records_a_survey_of_a_household_of_their_community(world, regis
     assert detail.context["can_change"]
 
 
+def test_a_head_who_moved_away_is_not_offered_as_respondent(world, register, login):
+    register.ma_xiaodong.status = "moved_away"
+    register.ma_xiaodong.save()
+    page = login(world.pingjianglu_liaison).get(create_url(register.ma_household))
+    assert page.context["form"].initial["respondent"] == register.ma_wife.pk
+
+
 def test_sending_the_form_twice_records_one_survey(world, register, login):
     client = login(world.pingjiang_staff)
-    data = posted(register.ma_xiaodong, wants=[("housekeeping", "")])
+    shown = client.get(create_url(register.ma_household))
+    key = str(shown.context["form"].initial["submission_key"])
+    assert f'name="submission_key" value="{key}"' in shown.content.decode()
+    data = posted(register.ma_xiaodong, wants=[("housekeeping", "")], submission_key=key)
     first = client.post(create_url(register.ma_household), data)
-    second = client.post(create_url(register.ma_household), data)
+    # resent, even changed or from another household's page: the survey already made
+    data["wants_moving"] = "on"
+    second = client.post(create_url(register.bai_household), data)
     survey = Survey.objects.get()
     assert first["Location"] == second["Location"] == url("survey-detail", survey.pk)
-    assert survey.answers.count() == 1
+    assert str(survey.submission_key) == key
+    assert answers(survey) == [("wants", "housekeeping", "")]
+    # a new form (a new key) of the same household and day is a second survey
+    client.post(create_url(register.ma_household), {**data, "submission_key": str(uuid.uuid4())})
+    assert Survey.objects.count() == 2
+
+
+@pytest.mark.parametrize("key", ["", "不是密钥", "0" * 400])
+def test_a_missing_or_garbled_key_still_records(world, register, login, key):
+    client = login(world.pingjiang_staff)
+    data = posted(register.ma_xiaodong, submission_key=key)
+    assert client.post(create_url(register.ma_household), data).status_code == 302
+    assert Survey.objects.count() == 1
+
+
+def test_a_key_of_a_survey_out_of_sight_is_a_404(world, register, login):
+    other = make_survey(register.aytursun.household, register.aytursun)
+    data = posted(register.ma_xiaodong, submission_key=str(other.submission_key))
+    response = login(world.pingjiang_staff).post(create_url(register.ma_household), data)
+    assert response.status_code == 404
+    assert Survey.objects.count() == 1
 
 
 @pytest.mark.parametrize(

@@ -2,19 +2,23 @@
 recorded, once; every refusal records nothing; the till shows the holder's name masked and
 nothing else of the register; a till login sees no staff page and no other merchant."""
 
+import dataclasses
 import datetime
 import uuid
 from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db.models import Model, QuerySet
+from django.forms import BaseForm
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from residents.models import Honour, Household, Person
 from services.cards import revoke_card, with_check_digit
 from services.home import till_panel
-from services.models import CardUse, UseChannel
+from services.models import CardUse, Consent, ServiceCard, UseChannel
 from services.uses import record_use
 
 pytestmark = pytest.mark.django_db
@@ -308,6 +312,61 @@ def test_the_till_never_shows_the_register(partners, register, login):
     assert "马*东" in shown(pages[1])
 
 
+REGISTER_MODELS = (Person, Household, Honour, ServiceCard, CardUse, Consent)
+
+
+def register_records_in(value, seen=None):
+    """The register's records reachable from a template context value: through lists,
+    dicts, dataclasses, forms, fetched querysets and models' cached relations."""
+    seen = set() if seen is None else seen
+    if id(value) in seen or isinstance(value, str | bytes | int | Decimal):
+        return []
+    seen.add(id(value))
+    found = []
+    if isinstance(value, REGISTER_MODELS):
+        found.append(value)
+    if isinstance(value, Model):
+        inner = [*value._state.fields_cache.values()]
+        inner += getattr(value, "_prefetched_objects_cache", {}).values()
+    elif isinstance(value, dict):
+        inner = value.values()
+    elif isinstance(value, list | tuple | set):
+        inner = value
+    elif isinstance(value, QuerySet):
+        inner = value._result_cache or []
+    elif isinstance(value, BaseForm):
+        inner = [value.initial, value.data, getattr(value, "cleaned_data", {}), vars(value)]
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        inner = [getattr(value, f.name) for f in dataclasses.fields(value)]
+    else:
+        inner = []
+    for each in inner:
+        found += register_records_in(each, seen)
+    return found
+
+
+def test_no_register_record_reaches_a_till_template(partners, register, login):
+    record_use(
+        card=partners.ma_card,
+        merchant=partners.lamian,
+        item=partners.noodles,
+        value_before=Decimal("30"),
+        user=None,
+    )
+    till = login(partners.lamian_till)
+    responses = []
+    for method, url, data in till_pages(partners):
+        responses.append(getattr(till, method)(url, data, follow=True))
+    responses.append(till.post(CONFIRM, {"number": partners.bai_lost.number, "item": 1}))
+    assert CardUse.objects.count() == 2  # the confirm page did record its use
+    for response in responses:
+        assert response.status_code == 200
+        for context in response.context:
+            for layer in context.dicts:
+                values = [v for k, v in layer.items() if k not in {"request", "user", "perms"}]
+                assert register_records_in(values) == [], response.request["PATH_INFO"]
+
+
 # ---------------------------------------------------------------- a till login sees nothing else
 
 
@@ -335,25 +394,49 @@ def test_a_till_login_is_refused_on_staff_pages_of_its_own_merchant(partners, lo
         assert till.get(url).status_code == 403
 
 
-def test_staff_and_switched_off_tills_are_refused_at_the_till(world, partners, login):
+def till_pages(partners):
+    """Every till page, with what it needs to do its work."""
+    number, item = partners.ma_card.number, partners.noodles.pk
+    key = str(uuid.uuid4())
+    return [
+        ("get", TILL, {}),
+        ("get", CARD, {"number": number}),
+        ("get", CONFIRM, {"number": number, "item": item}),
+        ("post", CONFIRM, {"number": number, "item": item, "submission_key": key}),
+        ("get", SETTLEMENT, {}),
+    ]
+
+
+def test_staff_are_refused_every_till_page(world, partners, login):
     for user in (world.pingjiang_staff, world.superuser, world.no_post):
         client = login(user)
-        assert client.get(TILL).status_code == 403
-        assert client.get(CARD, {"number": partners.ma_card.number}).status_code == 403
-        assert confirm(client, partners.ma_card, partners.noodles).status_code == 403
-    account = partners.lamian_till.merchant_account
-    account.is_active = False
-    account.save()
-    till = login(partners.lamian_till)
-    assert till.get(TILL).status_code == 403
-    assert confirm(till, partners.ma_card, partners.noodles).status_code == 403
+        for method, url, data in till_pages(partners):
+            assert getattr(client, method)(url, data).status_code == 403, (user, method, url)
     assert not CardUse.objects.exists()
 
 
-def test_an_archived_merchants_till_is_refused(partners, login):
+def switch_off_the_account(partners):
+    account = partners.lamian_till.merchant_account
+    account.is_active = False  # the login itself stays active: the account alone decides
+    account.save()
+
+
+def archive_the_merchant(partners):
     partners.lamian.archived_at = timezone.now()
     partners.lamian.save()
-    assert login(partners.lamian_till).get(TILL).status_code == 403
+
+
+@pytest.mark.parametrize("spoil", [switch_off_the_account, archive_the_merchant])
+def test_a_switched_off_till_or_archived_merchant_is_refused_every_till_page(
+    partners, login, spoil
+):
+    till = login(partners.lamian_till)
+    assert till.get(TILL).status_code == 200
+    spoil(partners)
+    for method, url, data in till_pages(partners):
+        assert getattr(till, method)(url, data).status_code == 403, (method, url)
+    assert not CardUse.objects.exists()
+    assert till_panel(till.get(reverse("home")).wsgi_request) is None
 
 
 def test_the_till_shows_only_its_own_merchants_uses(partners, login):

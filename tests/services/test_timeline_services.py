@@ -21,6 +21,7 @@ from residents.archiving import set_archived
 from services import timeline_services
 from services.cards import record_consent, revoke_card
 from services.uses import record_use
+from tests.factories import PersonFactory
 from tests.services.test_survey_pages import make_survey
 
 
@@ -179,6 +180,41 @@ def test_staff_are_offered_consent_card_and_survey(world, register, partners):
     urls = [u for _label, u in timeline_services.actions(register.ma_household, staff)]
     issue_url = reverse("services:card-issue") + f"?person={register.ma_wife.pk}"
     assert urls == [survey_url, issue_url]
+
+
+def test_one_button_per_kind_for_a_large_household(world, register, partners):
+    staff = world.pingjiang_staff
+    household = register.ma_household
+    children = [
+        PersonFactory(household=household, name=name, sex="F", relation="child")
+        for name in ("马小燕", "马小梅", "马小兰")
+    ]
+    record_consent(children[2], given_on=days(1), form_reference="TY-7", user=staff)
+    warm(staff)
+    with CaptureQueriesContext(connection) as queries:
+        found = timeline_services.actions(household, staff)
+    assert len(queries) == 1
+    members_url = reverse("services:card-issue") + f"?household={household.pk}"
+    issue_url = reverse("services:card-issue") + f"?person={children[2].pk}"
+    # 哈丽娜 and two daughters without consent: one button, counted, to the household's
+    # members on the issue page; 马小兰 alone needs a card: her own page
+    assert [url for _label, url in found][1:] == [members_url, issue_url]
+    assert "3" in found[1][0] and "马小兰" in found[2][0]
+
+
+def test_the_issue_page_lists_a_households_members_with_their_state(
+    world, register, partners, login
+):
+    client = login(world.pingjiang_staff)
+    url = reverse("services:card-issue")
+    page = client.get(url, {"household": register.ma_household.pk})
+    found = {p.name: (p.has_consent, p.active_cards) for p in page.context["found"]}
+    assert found == {"马晓东": (True, 1), "哈丽娜": (False, 0)}
+    # another sub-district's household, a huge or garbled id: nobody listed, no error
+    for raw in (register.daoqian_household.pk, "99999999999999999999", "１２", "x"):
+        page = client.get(url, {"household": raw})
+        assert page.status_code == 200
+        assert not page.context["found"]
 
 
 def test_who_is_offered_what(world, register, partners):

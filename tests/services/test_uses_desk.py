@@ -247,6 +247,15 @@ def test_community_staff_record_for_their_own_community_only(world, register, pa
     assert CardUse.objects.count() == 2
 
 
+def test_community_staff_are_offered_the_subdistricts_merchants_only(world, partners, login):
+    page = login(world.pingjianglu_staff).get(CREATE)
+    offered = {m.pk for m in page.context["form"].merchant_choices}
+    assert partners.lamian.pk in offered  # the sub-district's merchant
+    assert partners.repair.pk not in offered  # the other sub-district's
+    widget_choices = {value for value, _label in page.context["form"].fields["merchant"].choices}
+    assert partners.repair.pk not in widget_choices
+
+
 @pytest.mark.parametrize("who", ["bureau", "pingjianglu_liaison"])
 def test_who_may_not_record_is_refused(world, partners, login, who):
     client = login(getattr(world, who))
@@ -452,6 +461,29 @@ def test_void_needs_a_reason_and_restore_brings_it_back(world, partners, uses, l
     assert target.archived_at is None
     reasons = [e.reason for e in client.get(detail(target)).context["history"]]
     assert len(reasons) == 3 and reasons[1].endswith("卡号录错")
+
+
+def test_community_staff_void_only_uses_of_their_own_holders(world, partners, uses, login):
+    # Both uses were at 马记清真拉面馆, which 平江路社区 sees; 白兰 lives in 干将社区.
+    client = login(world.pingjianglu_staff)
+    own, other = uses["ma_desk"], uses["bai"]
+    assert client.get(detail(own)).context["can_change"]
+    assert (
+        client.post(reverse("services:use-void", args=[own.pk]), {"reason": "录重了"}).status_code
+        == 302
+    )
+    own.refresh_from_db()
+    assert own.is_archived
+    assert client.get(detail(other)).status_code == 404
+    assert (
+        client.post(reverse("services:use-void", args=[other.pk]), {"reason": "x"}).status_code
+        == 404
+    )
+    other.archived_at = timezone.now()
+    other.save()
+    assert client.post(reverse("services:use-restore", args=[other.pk])).status_code == 404
+    other.refresh_from_db()
+    assert other.is_archived
 
 
 def test_the_bureau_sees_but_does_not_void(world, partners, uses, login):
