@@ -237,7 +237,10 @@ def card_from_token(token: str) -> ServiceCard | None:
         number = signing.loads(str(token), salt=_SIGNING_SALT)
     except signing.BadSignature:
         return None
-    if not isinstance(number, str):
+    # Only this office's key signs tokens, but what one names is still checked before a query.
+    if not (isinstance(number, str) and len(number) == NUMBER_LENGTH and number.isascii()):
+        return None
+    if not number.isdigit():
         return None
     return ServiceCard.objects.filter(number=number).first()
 
