@@ -7,8 +7,6 @@ posted is checked against what the user may record (``may_record_in``): a househ
 liaison from elsewhere is refused by the field, never saved.
 """
 
-import uuid
-
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -83,15 +81,6 @@ def _line(**attrs) -> forms.TextInput:
     return forms.TextInput(attrs={"class": "form-control form-control-lg", **attrs})
 
 
-def submission_key_of(data) -> uuid.UUID | None:
-    """The hidden submission key of a posted form, or None when missing or malformed."""
-    raw = (data or {}).get("submission_key")
-    try:
-        return uuid.UUID(str(raw)) if raw else None
-    except (ValueError, TypeError, AttributeError):
-        return None
-
-
 def records_only_for_group(user) -> bool:
     """A liaison who manages no area records only for their own group."""
     scope = scope_for(user)
@@ -151,7 +140,8 @@ class QuickVisitForm(forms.Form):
     assistance_description = forms.CharField(
         label=gettext_lazy("What was given"), required=False, max_length=200
     )
-    # Read by the view (``submission_key_of``); a malformed key only means a fresh one.
+    # Read by the view (``residents.pages.posted_submission_key``); a malformed key only
+    # means a fresh one.
     submission_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
 
     def __init__(self, data=None, *, user, initial=None, **kwargs):
@@ -270,7 +260,8 @@ class QuickMeetingForm(forms.Form):
         max_value=MAX_OTHER_ATTENDEES,
     )
     minutes = forms.CharField(label=gettext_lazy("Minutes"), required=False, max_length=5000)
-    # Read by the view (``submission_key_of``); a malformed key only means a fresh one.
+    # Read by the view (``residents.pages.posted_submission_key``); a malformed key only
+    # means a fresh one.
     submission_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
 
     def __init__(self, data=None, *, user, initial=None, **kwargs):

@@ -30,7 +30,7 @@ from outreach.selectors_visits import (
     recordable_households,
     search_households,
 )
-from residents.pages import ListFilterForm, no_future, style_widgets
+from residents.pages import ListFilterForm, no_future, posted_submission_key, style_widgets
 from residents.typed_input import MAX_ID, YuanField, whole_number
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -444,11 +444,7 @@ class VisitEntry:
     def submission_key(self):
         if self.editing:
             return None
-        key = self.form.data.get("submission_key") if self.form.is_bound else None
-        try:
-            return uuid.UUID(str(key)) if key else None
-        except ValueError:
-            return None
+        return posted_submission_key(self.form.data) if self.form.is_bound else None
 
     def is_valid(self) -> bool:
         form_valid = self.form.is_valid()

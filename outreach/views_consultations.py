@@ -34,7 +34,7 @@ from outreach.selectors_consultations import (
 )
 from residents.archiving import archive_or_restore
 from residents.models import Person
-from residents.pages import page_of, xlsx_export
+from residents.pages import existing_by_key, page_of, posted_submission_key, xlsx_export
 from residents.typed_input import typed_text, whole_number
 
 VIEW = "outreach.view_consultation"
@@ -132,26 +132,6 @@ def _form_page(request, form, *, instance, title, searched="", found=None):
     )
 
 
-def _posted_key(data) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(data.get("submission_key") or "").strip())
-    except ValueError:
-        return None
-
-
-def _existing_by_key(user, key: uuid.UUID | None):
-    """The consultation already saved under this submission key, if the user may see it;
-    ``False`` if the key is taken by one they may not see (so a fresh key is needed)."""
-    if key is None:
-        return None
-    existing = Consultation.objects.filter(submission_key=key).first()
-    if existing is None:
-        return None
-    if Consultation.objects.visible_to(user).filter(pk=existing.pk).exists():
-        return existing
-    return False
-
-
 def _initial_for_create(request, areas):
     """Now, the user as handler, open; with ``?person=`` that person and their community."""
     initial = {
@@ -191,8 +171,8 @@ def consultation_create(request):
         return _form_page(request, form, instance=None, title=title)
 
     data = request.POST
-    key = _posted_key(data)
-    existing = _existing_by_key(request.user, key)
+    key = posted_submission_key(data)
+    existing = existing_by_key(Consultation, request.user, key)
     if existing:
         messages.info(request, _("This consultation was already recorded."))
         return redirect("outreach:consultation-detail", pk=existing.pk)
@@ -209,7 +189,9 @@ def consultation_create(request):
                 consultation = form.save()
         except IntegrityError:
             # The same form sent twice at the same moment: the other request saved it.
-            existing = _existing_by_key(request.user, form.cleaned_data.get("submission_key"))
+            existing = existing_by_key(
+                Consultation, request.user, form.cleaned_data.get("submission_key")
+            )
             if existing:
                 return redirect("outreach:consultation-detail", pk=existing.pk)
             messages.error(request, _("Nothing was saved: send the form again."))

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from network.access import get_visible_or_404, scope_for
 from network.scoped import scoped_view
 from outreach.common import default_group
-from outreach.forms_log import QuickMeetingForm, QuickVisitForm, submission_key_of, valid_pk
+from outreach.forms_log import QuickMeetingForm, QuickVisitForm, valid_pk
 from outreach.models import Assistance, FollowUp, Meeting, Visit
 from outreach.operations_log import quick_meeting_record, quick_visit_record
 from outreach.selectors_log import (
@@ -31,6 +31,7 @@ from outreach.selectors_log import (
     search_households,
 )
 from outreach.selectors_visits import recordable_households
+from residents.pages import posted_submission_key
 from residents.typed_input import typed_text
 
 VISIT_DRAFT = "log-visit"
@@ -130,7 +131,7 @@ def log_visit(request):
     if request.method != "POST":
         form = QuickVisitForm(user=user, initial=_visit_initial(request))
         return _visit_page(request, form, search=search)
-    key = submission_key_of(request.POST)
+    key = posted_submission_key(request.POST)
     existing = _already_recorded(Visit, key, user)
     if existing is not None:  # a second tap, or the form sent again after a lost answer
         return _done("visit", existing)
@@ -201,7 +202,7 @@ def log_meeting(request):
         form = QuickMeetingForm(user=user)
         form.initial.update(_meeting_initial(request, form))
         return _meeting_page(request, form)
-    key = submission_key_of(request.POST)
+    key = posted_submission_key(request.POST)
     existing = _already_recorded(Meeting, key, user)
     if existing is not None:
         return _done("meeting", existing)

@@ -27,7 +27,7 @@ from outreach.selectors_meetings import (
     with_attendee_counts,
 )
 from residents.archiving import archive_or_restore
-from residents.pages import page_of, xlsx_export
+from residents.pages import page_of, posted_submission_key, xlsx_export
 from residents.typed_input import whole_number
 
 
@@ -142,13 +142,6 @@ def _initial_from_query(request) -> dict:
     return initial
 
 
-def _submitted_key(request) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(request.POST.get("submission_key") or "").strip())
-    except ValueError:
-        return None
-
-
 def _already_recorded(request, key):
     if key is None:
         return None
@@ -173,7 +166,7 @@ def _save(request, form):
 @require_http_methods(["GET", "POST"])
 def meeting_create(request):
     if request.method == "POST":
-        key = _submitted_key(request)
+        key = posted_submission_key(request.POST)
         existing = _already_recorded(request, key)
         if existing is not None:  # a double tap or a retried submission
             messages.info(request, _("This meeting was already recorded; nothing was added."))

@@ -5,6 +5,7 @@ logged and formula-safe xlsx export, and the change history shown on detail page
 import dataclasses
 import datetime
 import tempfile
+import uuid
 from collections.abc import Callable, Iterable
 
 from django import forms
@@ -182,3 +183,29 @@ def history_entries(
         )
     entries.reverse()
     return entries
+
+
+# ---------------------------------------------------------------- a create form sent twice
+
+
+def posted_submission_key(data) -> uuid.UUID | None:
+    """The hidden submission key a create form carried (see the models' ``submission_key``),
+    or None when it is missing or garbled (then the record gets a fresh key)."""
+    raw = (data or {}).get("submission_key")
+    try:
+        return uuid.UUID(str(raw).strip()) if raw else None
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def existing_by_key(model, user, key: uuid.UUID | None):
+    """The record already saved under a submission key, if ``user`` may see it; ``False`` if
+    the key is taken by one they may not see (so a fresh key is needed); None if unused."""
+    if key is None:
+        return None
+    existing = model.objects.filter(submission_key=key).first()
+    if existing is None:
+        return None
+    if model.objects.visible_to(user).filter(pk=existing.pk).exists():
+        return existing
+    return False

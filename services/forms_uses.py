@@ -2,7 +2,6 @@
 the till's value, the till logins of a merchant, and the settlement period."""
 
 import datetime
-import uuid
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
@@ -28,14 +27,6 @@ from services.uses import card_by_number
 
 DATE_WIDGET = {"type": "date"}
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
-
-
-def submission_key_of(data) -> uuid.UUID | None:
-    """The hidden submission key of a posted form, or None when missing or malformed."""
-    try:
-        return uuid.UUID(str(data.get("submission_key") or "").strip())
-    except ValueError:
-        return None
 
 
 def _blank(label):

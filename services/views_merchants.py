@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from network.access import can_change_area, get_changeable_or_404, get_visible_or_404
 from network.scoped import scoped_view
 from residents.archiving import archive_or_restore
-from residents.pages import page_of, xlsx_export
+from residents.pages import page_of, posted_submission_key, xlsx_export
 from residents.typed_input import MAX_ID, whole_number
 from services.forms_merchants import (
     AgreementFilterForm,
@@ -79,9 +79,8 @@ def _made_with_key(request, model):
     """What this create form already made (a second click on Save, or the browser sending
     the form again), found by the submission key the form carried; None if nothing was.
     One made with the key that the user may not see is a 404, as everything unseen is."""
-    try:
-        key = uuid.UUID(str(request.POST.get("submission_key") or "").strip())
-    except ValueError:
+    key = posted_submission_key(request.POST)
+    if key is None:
         return None
     made = model.objects.filter(submission_key=key).only("pk").first()
     if made is None:

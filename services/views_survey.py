@@ -21,7 +21,7 @@ from network.access import get_changeable_or_404, get_visible_or_404, scope_for
 from network.scoped import scoped_view
 from residents.archiving import archive_or_restore
 from residents.models import Household, Relation
-from residents.pages import page_of, xlsx_export
+from residents.pages import page_of, posted_submission_key, xlsx_export
 from residents.typed_input import MAX_ID, typed_text, whole_number
 from services.forms_survey import SummaryForm, SurveyFilterForm, SurveyForm
 from services.models import Survey, SurveyDirection
@@ -150,13 +150,6 @@ def _choose_household(request):
     )
 
 
-def _posted_key(data) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(data.get("submission_key") or "").strip())
-    except ValueError:
-        return None
-
-
 def _already_recorded(request, key: uuid.UUID):
     """A second tap or a resent form: the page of the survey already made under ``key``
     (404 if the user may not see it); ``None`` if there is none."""
@@ -193,7 +186,7 @@ def survey_create(request):
         form = SurveyForm(initial=initial, household=household)
         return _form_page(request, form, survey=None, household=household, title=title)
     data = request.POST.copy()
-    key = _posted_key(data)
+    key = posted_submission_key(data)
     if key is not None:
         earlier = _already_recorded(request, key)
         if earlier is not None:

@@ -20,8 +20,9 @@ from network.access import get_changeable_or_404
 from network.models import User
 from network.scoped import account_view, scoped_view
 from residents.names import masked_name
+from residents.pages import posted_submission_key
 from residents.typed_input import MAX_ID, whole_number
-from services.forms_uses import PeriodForm, TillLoginForm, TillValueForm, submission_key_of
+from services.forms_uses import PeriodForm, TillLoginForm, TillValueForm
 from services.models import AgreementItem, CardUse, Merchant, MerchantAccount, UseChannel
 from services.selectors_uses import TillCard, holds_a_post, till_recent, till_today
 from services.settlement import settlement_page, yuan
@@ -133,7 +134,7 @@ def till_confirm(request, merchant):
     source = request.POST if request.method == "POST" else request.GET
     key = uuid.uuid4()
     if request.method == "POST":
-        posted = submission_key_of(request.POST)
+        posted = posted_submission_key(request.POST)
         earlier = None
         if posted is not None:
             earlier = (

@@ -19,9 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from network.access import can_change_area, get_changeable_or_404, get_visible_or_404, scope_for
 from network.scoped import scoped_view
 from residents.archiving import archive_or_restore
-from residents.pages import page_of, xlsx_export
+from residents.pages import existing_by_key, page_of, posted_submission_key, xlsx_export
 from residents.typed_input import typed_text, whole_number
-from services.forms_uses import PeriodForm, UseFilterForm, UseForm, VoidForm, submission_key_of
+from services.forms_uses import PeriodForm, UseFilterForm, UseForm, VoidForm
 from services.models import CardUse, Merchant, ServiceCategory, UseChannel
 from services.selectors_uses import (
     VOID_PREFIX,
@@ -136,19 +136,6 @@ def use_export(request):
 # ---------------------------------------------------------------- recording
 
 
-def _existing_by_key(user, key: uuid.UUID | None):
-    """The use already recorded under this submission key, if the user may see it; ``False``
-    if the key is taken by one they may not see (so a fresh key is needed)."""
-    if key is None:
-        return None
-    existing = CardUse.objects.filter(submission_key=key).first()
-    if existing is None:
-        return None
-    if CardUse.objects.visible_to(user).filter(pk=existing.pk).exists():
-        return existing
-    return False
-
-
 FORM_FIELDS = ("card_number", "merchant", "used_on", "item", "value_before", "value_after", "note")
 
 
@@ -172,8 +159,8 @@ def use_create(request):
         return _form_page(request, UseForm(initial=initial, user=request.user))
 
     data = request.POST
-    key = submission_key_of(data)
-    existing = _existing_by_key(request.user, key)
+    key = posted_submission_key(data)
+    existing = existing_by_key(CardUse, request.user, key)
     if existing:
         messages.info(request, _("This use was already recorded."))
         return redirect("services:use-detail", pk=existing.pk)
