@@ -26,7 +26,6 @@ import io
 import json
 import os
 import random
-import re
 import shlex
 import statistics
 import subprocess
@@ -38,7 +37,14 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from bench import datagen
-from bench.registry_bench import _explain, _machine, measure_urls
+from bench.registry_bench import (
+    _explain,
+    _machine,
+    explained,
+    measure_urls,
+    missed_sections,
+    write_section,
+)
 
 ROOT = datagen.ROOT
 OUTPUT = ROOT / "docs" / "performance.md"
@@ -965,53 +971,10 @@ def report(small: dict | None, large: dict, *, command: str) -> str:
             f"Bureau user, cache emptied: {bureau['median_ms']:.1f} ms a request, of which "
             f"{bureau['sql_ms']:.1f} ms in {bureau['queries']} SQL queries.",
             "",
-            "Its slowest query, with `EXPLAIN (ANALYZE, BUFFERS)`:",
-            "",
-            "```sql",
-            row["cold_explain"]["sql"],
-            "```",
-            "",
-            "```",
-            row["cold_explain"]["plan"] or "(no plan)",
-            "```",
+            *explained(row["cold_explain"]),
         ]
-    for row in [r for r in large["pages"] if r.get("explain")]:
-        bureau = row["users"]["bureau"]
-        where = (
-            " — the time goes to Python (view and templates), not to the database."
-            if bureau["sql_ms"] < bureau["median_ms"] / 4
-            else "."
-        )
-        lines += [
-            "",
-            f"### Missed: {row['label']} (ours/admin {row['ratio']:.2f})",
-            "",
-            f"Bureau user: {bureau['median_ms']:.1f} ms a request, of which "
-            f"{bureau['sql_ms']:.1f} ms in {bureau['queries']} SQL queries{where}",
-            "",
-            "Its slowest query, with `EXPLAIN (ANALYZE, BUFFERS)`:",
-            "",
-            "```sql",
-            row["explain"]["sql"],
-            "```",
-            "",
-            "```",
-            row["explain"]["plan"] or "(no plan)",
-            "```",
-        ]
+    lines += missed_sections(large["pages"])
     return "\n".join(lines) + "\n"
-
-
-def write_section(text: str, path: Path = OUTPUT) -> None:
-    """Replace this benchmark's section of docs/performance.md, keeping the others."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(old):
-        new = pattern.sub(lambda _m: text + "\n", old, count=1)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
 
 
 def _child(args, url: str, *, households, persons, log_rows, household_years) -> dict:
@@ -1118,7 +1081,7 @@ def main(argv) -> int:
     text = report(small, large, command=command)
     print(text)
     if not args.no_write:
-        write_section(text, args.output)
+        write_section(text, args.output, SECTION)
         print(f"Written to {args.output}", file=sys.stderr)
     return 0
 

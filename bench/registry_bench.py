@@ -420,8 +420,30 @@ def report(small: dict | None, large: dict, *, command: str) -> str:
     for row in large["pages"]:
         for who, result in row["users"].items():
             lines.append(f"- {row['label']}, {who}: `{unquote(result['url'])}`")
-    misses = [row for row in large["pages"] if row.get("explain")]
-    for row in misses:
+    lines += missed_sections(large["pages"])
+    return "\n".join(lines) + "\n"
+
+
+def explained(explain: dict) -> list[str]:
+    """A query and its plan, as a report shows the slowest query of a page."""
+    return [
+        "Its slowest query, with `EXPLAIN (ANALYZE, BUFFERS)`:",
+        "",
+        "```sql",
+        explain["sql"],
+        "```",
+        "",
+        "```",
+        explain["plan"] or "(no plan)",
+        "```",
+    ]
+
+
+def missed_sections(pages: list[dict]) -> list[str]:
+    """A section for each page that missed its target: where its time goes and its slowest
+    query (the registry and outreach reports share it)."""
+    lines: list[str] = []
+    for row in [r for r in pages if r.get("explain")]:
         bureau = row["users"]["bureau"]
         where = (
             " — the time goes to Python (view and templates), not to the database."
@@ -435,24 +457,16 @@ def report(small: dict | None, large: dict, *, command: str) -> str:
             f"Bureau user: {bureau['median_ms']:.1f} ms a request, of which "
             f"{bureau['sql_ms']:.1f} ms in {bureau['queries']} SQL queries{where}",
             "",
-            "Its slowest query, with `EXPLAIN (ANALYZE, BUFFERS)`:",
-            "",
-            "```sql",
-            row["explain"]["sql"],
-            "```",
-            "",
-            "```",
-            row["explain"]["plan"] or "(no plan)",
-            "```",
+            *explained(row["explain"]),
         ]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
-def write_section(text: str, path: Path = OUTPUT) -> None:
-    """Replace this benchmark's section of docs/performance.md, keeping the others."""
+def write_section(text: str, path: Path = OUTPUT, section: str = SECTION) -> None:
+    """Replace a benchmark's section of docs/performance.md, keeping the others."""
     path.parent.mkdir(parents=True, exist_ok=True)
     old = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(rf"^{re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(old):
         new = pattern.sub(lambda _m: text + "\n", old, count=1)
     else:
