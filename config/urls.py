@@ -30,5 +30,6 @@ urlpatterns = [
     path("register/", include("residents.urls")),
     path("outreach/", include("outreach.urls")),
     path("services/", include("services.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

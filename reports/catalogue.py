@@ -1,0 +1,243 @@
+"""The catalogue of figures: each figure of the summaries is defined once, here and in the
+``figures_*`` modules that fill ``CATALOGUE``.
+
+A figure has a stable key, a label, a unit, a one-line definition shown to users, the section
+of seed 003's summary it belongs to, and the records it counts: ``records(area, period)``
+returns the queryset of those records in the area's subtree, and the figure is computed from
+that very queryset, so the drill-down list behind a figure has exactly as many rows as the
+figure says (or, for a sum, a total equal to it).
+
+How a figure is computed for a table's rows (``compute``): the records of the table's top area
+are grouped by the area each record belongs to (``area_field``: ``community`` for a person,
+``area`` for a meeting), in one query per figure and period, and each row area adds up the
+groups of the areas in its subtree (``Area.path`` prefixes). So a sub-district's summary with
+its twelve communities as rows costs the same number of queries as one community's.
+
+Measures:
+
+- ``count``: the number of records (additive over areas).
+- ``sum``: the sum of ``value_field`` over the records, in yuan (additive).
+- ``distinct``: the number of distinct ``value_field`` values (ethnic groups present): the
+  groups are (area, value) pairs and each row area counts the union of its subtree's values.
+- ``median``: the median of ``value_field`` over the records, per row area.
+- ``share``: ``numerator`` as a percentage of ``denominator`` (two other figures' keys); its
+  drill-down lists the numerator's records.
+- ``custom``: ``compute_fn(areas, period) -> {area pk: value}``, for figures not read from one
+  queryset (population from the yearly table, meetings due from the obligations).
+"""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, QuerySet, Sum
+from django.utils.translation import gettext_lazy as _
+
+from network.models import Area
+from reports.periods import Period
+
+COUNT, SUM, DISTINCT, MEDIAN, SHARE, CUSTOM = "count", "sum", "distinct", "median", "share", "custom"
+
+
+class Section:
+    """The parts of seed 003's summary, in its order."""
+
+    BASIC = "basic"  # 基本情况
+    ORGANISATION = "organisation"  # 组织建设
+    ACTIVITIES = "activities"  # 活动开展
+    SERVICE = "service"  # 服务与维权
+    HARDSHIP = "hardship"  # 帮困
+    UNITY = "unity"  # 共建与荣誉
+    PARTNERS = "partners"  # 合作商户与服务卡
+
+    LABELS = {
+        BASIC: _("Basic facts"),
+        ORGANISATION: _("Organisation"),
+        ACTIVITIES: _("Meetings, visits and activities"),
+        SERVICE: _("Services and rights"),
+        HARDSHIP: _("Help for hardship"),
+        UNITY: _("Unity and honours"),
+        PARTNERS: _("Partner merchants and service cards"),
+    }
+    ORDER = [BASIC, ORGANISATION, ACTIVITIES, SERVICE, HARDSHIP, UNITY, PARTNERS]
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    label: str
+    unit: str
+    definition: str
+    section: str
+    measure: str = COUNT
+    records: Callable[[Area, Period], QuerySet] | None = None
+    area_field: str = "community"
+    value_field: str = ""
+    numerator: str = ""
+    denominator: str = ""
+    compute_fn: Callable[[list[Area], Period], dict[int, object]] | None = None
+    # what the drill-down lists when it is not ``records`` (the ethnic groups, not the persons)
+    list_records: Callable[[Area, Period], QuerySet] | None = None
+    # the model whose list page shows the records ("residents.Person"), for the drill-down
+    record_model: str = ""
+
+    @property
+    def drill_key(self) -> str:
+        """The figure whose records a click on this one lists (a share lists its numerator's)."""
+        return self.numerator if self.measure == SHARE else self.key
+
+    @property
+    def is_money(self) -> bool:
+        return self.measure == SUM
+
+
+CATALOGUE: dict[str, Figure] = {}
+
+
+def register(*figures: Figure) -> None:
+    for figure in figures:
+        if figure.key in CATALOGUE:
+            raise ValueError(f"Two figures are called {figure.key!r}.")
+        if figure.measure in (COUNT, SUM, DISTINCT, MEDIAN) and figure.records is None:
+            raise ValueError(f"Figure {figure.key!r} needs its records.")
+        CATALOGUE[figure.key] = figure
+
+
+def catalogue() -> dict[str, Figure]:
+    """Every figure, by key, in the order of the summary's sections (then of definition)."""
+    _load()
+    order = {section: n for n, section in enumerate(Section.ORDER)}
+    return dict(sorted(CATALOGUE.items(), key=lambda item: order[item[1].section]))
+
+
+def figure(key: str) -> Figure:
+    _load()
+    return CATALOGUE[key]
+
+
+def _load() -> None:
+    # the modules that define the figures register them when imported
+    from reports import figures_outreach, figures_register, figures_services  # noqa: F401
+
+
+# ---------------------------------------------------------------- computing
+
+
+@dataclass
+class Computation:
+    """What one ``compute`` call found: figure key → area pk → value (``None`` where a figure
+    cannot be worked out, e.g. a share of nothing)."""
+
+    period: Period
+    areas: list[Area]
+    values: dict[str, dict[int, object]] = field(default_factory=dict)
+
+    def value(self, key: str, area: Area):
+        return self.values.get(key, {}).get(area.pk)
+
+
+def top_area(areas: list[Area]) -> Area:
+    """The area whose subtree holds all of ``areas`` (the table's total row)."""
+    tops = [a for a in areas if not any(o.pk != a.pk and o.contains(a) for o in areas)]
+    if len(tops) != 1:
+        raise ValueError("The areas of a table must lie under one of them.")
+    return tops[0]
+
+
+def compute(keys, areas: list[Area], period: Period) -> Computation:
+    """The values of the figures ``keys`` for every area of ``areas`` (one of which contains
+    all the others) over ``period``: one query per figure, plus one for the area paths."""
+    _load()
+    top = top_area(areas)
+    paths = dict(Area.objects.filter(path__startswith=top.path).values_list("pk", "path"))
+    result = Computation(period=period, areas=list(areas))
+    wanted = list(dict.fromkeys(keys))
+    # a share needs its two parts
+    for key in list(wanted):
+        f = CATALOGUE[key]
+        if f.measure == SHARE:
+            for part in (f.numerator, f.denominator):
+                if part not in wanted:
+                    wanted.append(part)
+    for key in wanted:
+        f = CATALOGUE[key]
+        if f.measure != SHARE:
+            result.values[key] = _compute_one(f, top, areas, paths, period)
+    for key in wanted:
+        f = CATALOGUE[key]
+        if f.measure == SHARE:
+            result.values[key] = {
+                a.pk: share(result.value(f.numerator, a), result.value(f.denominator, a))
+                for a in areas
+            }
+    return result
+
+
+def share(part, whole) -> Decimal | None:
+    """``part`` as a percentage of ``whole``, to one decimal; ``None`` when ``whole`` is
+    nothing."""
+    if part is None or not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
+
+
+def _under(paths: dict[int, str], area: Area, groups: dict[int, object]):
+    """The groups whose area lies in ``area``'s subtree."""
+    for area_pk, value in groups.items():
+        path = paths.get(area_pk)
+        if path is not None and path.startswith(area.path):
+            yield value
+
+
+def _compute_one(f: Figure, top: Area, areas, paths, period: Period) -> dict[int, object]:
+    if f.measure == CUSTOM:
+        return f.compute_fn(areas, period)
+    records = f.records(top, period).order_by()
+    if f.measure in (COUNT, SUM):
+        aggregate = Count("pk") if f.measure == COUNT else Sum(f.value_field)
+        groups = {
+            row[f.area_field]: row["value"]
+            for row in records.values(f.area_field).annotate(value=aggregate)
+        }
+        zero = 0 if f.measure == COUNT else Decimal("0.00")
+        return {a.pk: sum(_under(paths, a, groups), zero) or zero for a in areas}
+    if f.measure == DISTINCT:
+        groups = defaultdict(set)
+        for area_pk, value in records.values_list(f.area_field, f.value_field).distinct():
+            if value is not None:
+                groups[area_pk].add(value)
+        return {a.pk: len(set().union(*_under(paths, a, groups))) for a in areas}
+    if f.measure == MEDIAN:
+        groups = defaultdict(list)
+        for area_pk, value in records.values_list(f.area_field, f.value_field):
+            if value is not None:
+                groups[area_pk].append(_number(value))
+        medians = {}
+        for a in areas:
+            found = [v for values in _under(paths, a, groups) for v in values]
+            medians[a.pk] = (
+                Decimal(statistics.median(found)).quantize(Decimal("0.1")) if found else None
+            )
+        return medians
+    raise ValueError(f"Unknown measure {f.measure!r}")
+
+
+def _number(value):
+    if isinstance(value, datetime.timedelta):
+        return value.days + value.seconds / 86400
+    return value
+
+
+def records(key: str, area: Area, period: Period) -> QuerySet:
+    """The records behind figure ``key`` (for a share, its numerator's) in ``area``."""
+    f = figure(key)
+    target = figure(f.drill_key)
+    lister = target.list_records or target.records
+    if lister is None:
+        raise LookupError(f"Figure {key!r} has no list of records.")
+    return lister(area, period)

@@ -1,0 +1,335 @@
+"""Report definitions, their generated versions, frozen snapshots, approval events, validation
+rules on figures, and yearly budgets.
+
+A district bureau defines a report in the admin (``ReportDefinition``: title, root area,
+period, figures in order, a narrative template in seed 003's structure). An office generates
+a ``Report`` from it for its own area: a numbered version, a draft whose figures are computed
+live. Submitting freezes the figures (``SnapshotFigure``: value and the ids of the records
+behind it) and sends the report up the hierarchy (community → sub-district → district), each
+step an ``ReportEvent``. Nothing here is ever deleted.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from network.access import ScopedQuerySet
+from network.models import Area
+from residents.typed_input import MAX_YUAN
+
+
+class ReportDefinition(models.Model):
+    """报表定义: what a report holds, defined by the district bureau in the admin."""
+
+    title = models.CharField(_("title"), max_length=200)
+    area = models.ForeignKey(
+        Area,
+        verbose_name=_("area"),
+        on_delete=models.PROTECT,
+        related_name="report_definitions",
+        help_text=_("Reports are made for this area or any area under it."),
+    )
+    period = models.CharField(
+        _("period"),
+        max_length=30,
+        help_text=_("2025, 2025-H1, 2025-Q3, 2025-07 or 2025-03-01..2025-06-30"),
+    )
+    figure_keys = models.TextField(
+        _("figures"),
+        help_text=_("The keys of the figures to show, one per line, in order."),
+    )
+    narrative_template = models.TextField(
+        _("narrative template"),
+        blank=True,
+        help_text=_(
+            "The summary's text, with a figure's value written as {{ key }} "
+            "(for instance {{ minority_persons }})."
+        ),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    history = HistoricalRecords()
+    objects = ScopedQuerySet.as_manager()
+    scope_area_field = "area"
+    scope_shared_below = True  # a community sees the district's definitions
+
+    class Meta:
+        verbose_name = _("report definition")
+        verbose_name_plural = _("report definitions")
+        ordering = ["-created_at", "pk"]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def keys(self) -> list[str]:
+        return [line.strip() for line in self.figure_keys.splitlines() if line.strip()]
+
+    def clean(self):
+        from reports.catalogue import catalogue
+        from reports.periods import PeriodError, parse_period
+
+        errors = {}
+        try:
+            parse_period(self.period)
+        except PeriodError as exc:
+            errors["period"] = str(exc)
+        known = catalogue()
+        unknown = [key for key in self.keys if key not in known]
+        if unknown:
+            errors["figure_keys"] = _("No figure is called %(keys)s.") % {
+                "keys": "、".join(unknown[:5])
+            }
+        elif not self.keys:
+            errors["figure_keys"] = _("Choose at least one figure.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class ReportStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    RETURNED = "returned", _("Returned")
+    APPROVED = "approved", _("Approved by the sub-district")
+    ACCEPTED = "accepted", _("Accepted and locked")
+    SUPERSEDED = "superseded", _("Superseded by a later version")
+
+
+class Report(models.Model):
+    """One version of a report for one area: a draft until submitted, then a frozen snapshot
+    on its way up the hierarchy."""
+
+    definition = models.ForeignKey(
+        ReportDefinition,
+        verbose_name=_("report definition"),
+        on_delete=models.PROTECT,
+        related_name="reports",
+    )
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="reports"
+    )
+    period = models.CharField(_("period"), max_length=30)
+    version = models.PositiveSmallIntegerField(_("version"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=ReportStatus.choices, default=ReportStatus.DRAFT
+    )
+    narrative = models.TextField(_("narrative"), blank=True)
+    figure_keys = models.TextField(_("figures"), editable=False)
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("generated by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    generated_at = models.DateTimeField(_("generated at"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
+    # bumped on every save: a form posted from an older page is refused, not silently applied
+    revision = models.PositiveIntegerField(default=0, editable=False)
+
+    history = HistoricalRecords()
+    objects = ScopedQuerySet.as_manager()
+    scope_area_field = "area"
+
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        ordering = ["-generated_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["definition", "area", "version"], name="one_report_version_per_area"
+            ),
+        ]
+        permissions = [
+            ("view_summary", "Can view period summaries"),
+            ("submit_report", "Can submit reports"),
+            ("approve_report", "Can approve or return a community's report"),
+            ("accept_report", "Can accept, lock and reopen reports"),
+            ("export_reports", "Can export summaries and reports"),
+        ]
+
+    def __str__(self):
+        return f"{self.definition.title} · {self.area} · v{self.version}"
+
+    @property
+    def keys(self) -> list[str]:
+        return [line.strip() for line in self.figure_keys.splitlines() if line.strip()]
+
+    @property
+    def is_frozen(self) -> bool:
+        """Submitted figures never change; only a draft or a returned report is edited."""
+        return self.status not in (ReportStatus.DRAFT, ReportStatus.RETURNED)
+
+
+class SnapshotFigure(models.Model):
+    """A figure's value for one area of a submitted report, and the records behind it."""
+
+    report = models.ForeignKey(
+        Report, verbose_name=_("report"), on_delete=models.PROTECT, related_name="snapshot"
+    )
+    key = models.CharField(_("figure"), max_length=60)
+    area = models.ForeignKey(Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+    value = models.DecimalField(
+        _("value"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    # the pks of the records counted, for the report's own area (empty for the child rows
+    # and for figures without records)
+    record_ids = models.JSONField(default=list, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_area_field = "report__area"
+
+    class Meta:
+        verbose_name = _("snapshot figure")
+        verbose_name_plural = _("snapshot figures")
+        ordering = ["report", "position", "area__path"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "key", "area"], name="one_snapshot_value_per_figure_area"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.key} = {self.value}"
+
+
+class ReportAction(models.TextChoices):
+    GENERATED = "generated", _("Generated")
+    EDITED = "edited", _("Narrative edited")
+    SUBMITTED = "submitted", _("Submitted")
+    RETURNED = "returned", _("Returned")
+    APPROVED = "approved", _("Approved")
+    ACCEPTED = "accepted", _("Accepted and locked")
+    REOPENED = "reopened", _("Reopened")
+
+
+class ReportEvent(models.Model):
+    """A step of a report's way up the hierarchy: who, when, and the comment or reason."""
+
+    report = models.ForeignKey(
+        Report, verbose_name=_("report"), on_delete=models.PROTECT, related_name="events"
+    )
+    action = models.CharField(_("action"), max_length=20, choices=ReportAction.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    comment = models.TextField(_("comment"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_area_field = "report__area"
+
+    class Meta:
+        verbose_name = _("report event")
+        verbose_name_plural = _("report events")
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} · {self.at:%Y-%m-%d %H:%M}"
+
+
+class FigureRule(models.Model):
+    """A validation rule on a figure, flagged on a draft: missing, outside a range, or changed
+    by more than a share against the previous period."""
+
+    key = models.CharField(_("figure"), max_length=60)
+    area = models.ForeignKey(
+        Area,
+        verbose_name=_("area"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: the rule holds everywhere; otherwise in this area and below."),
+    )
+    required = models.BooleanField(
+        _("required"), default=True, help_text=_("Flag the figure when it is missing.")
+    )
+    minimum = models.DecimalField(
+        _("minimum"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    maximum = models.DecimalField(
+        _("maximum"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    max_change = models.PositiveSmallIntegerField(
+        _("largest change (%)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(10000)],
+        help_text=_("Flag a change against the previous period larger than this percentage."),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("figure rule")
+        verbose_name_plural = _("figure rules")
+        ordering = ["key", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minimum__isnull=True)
+                | Q(maximum__isnull=True)
+                | Q(maximum__gte=models.F("minimum")),
+                name="figure_rule_range_in_order",
+            ),
+        ]
+
+    def __str__(self):
+        return self.key
+
+    def clean(self):
+        from reports.catalogue import catalogue
+
+        if self.key and self.key not in catalogue():
+            raise ValidationError({"key": _("No figure is called %(key)s.") % {"key": self.key}})
+        if self.minimum is not None and self.maximum is not None and self.maximum < self.minimum:
+            raise ValidationError({"maximum": _("The maximum is below the minimum.")})
+
+
+class Budget(models.Model):
+    """经费: the money set aside for an area's ethnic-affairs work in a year."""
+
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="budgets"
+    )
+    year = models.PositiveSmallIntegerField(
+        _("year"), validators=[MinValueValidator(1949), MaxValueValidator(2100)]
+    )
+    amount = models.DecimalField(
+        _("budget (yuan)"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_YUAN)],
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    history = HistoricalRecords()
+    objects = ScopedQuerySet.as_manager()
+    scope_area_field = "area"
+
+    class Meta:
+        verbose_name = _("budget")
+        verbose_name_plural = _("budgets")
+        ordering = ["area__path", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["area", "year"], name="one_budget_per_area_year"),
+        ]
+
+    def __str__(self):
+        return f"{self.area} {self.year}"
