@@ -41,7 +41,14 @@ from django.utils.translation import gettext_lazy as _
 from network.models import Area
 from reports.periods import Period
 
-COUNT, SUM, DISTINCT, MEDIAN, SHARE, CUSTOM = "count", "sum", "distinct", "median", "share", "custom"
+COUNT, SUM, DISTINCT, MEDIAN, SHARE, CUSTOM = (
+    "count",
+    "sum",
+    "distinct",
+    "median",
+    "share",
+    "custom",
+)
 
 
 class Section:

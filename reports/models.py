@@ -182,11 +182,11 @@ class SnapshotFigure(models.Model):
         Report, verbose_name=_("report"), on_delete=models.PROTECT, related_name="snapshot"
     )
     key = models.CharField(_("figure"), max_length=60)
-    area = models.ForeignKey(Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="+")
-    position = models.PositiveSmallIntegerField(default=0)
-    value = models.DecimalField(
-        _("value"), max_digits=16, decimal_places=2, null=True, blank=True
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="+"
     )
+    position = models.PositiveSmallIntegerField(default=0)
+    value = models.DecimalField(_("value"), max_digits=16, decimal_places=2, null=True, blank=True)
     # the pks of the records counted, for the report's own area (empty for the child rows
     # and for figures without records)
     record_ids = models.JSONField(default=list, blank=True)

@@ -111,9 +111,7 @@ def _shift_year(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year + years, day=28)
 
 
-_FULL_WIDTH = str.maketrans(
-    "０１２３４５６７８９－．ｑｈＱＨ～　", "0123456789-.qhQH~ "
-)
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９－．ｑｈＱＨ～　", "0123456789-.qhQH~ ")
 _YEAR = re.compile(r"(\d{4})")
 _HALF = re.compile(r"(\d{4})-?H([12])", re.IGNORECASE)
 _QUARTER = re.compile(r"(\d{4})-?Q([1-4])", re.IGNORECASE)
@@ -150,7 +148,10 @@ def parse_period(text) -> Period:
         start = datetime.date(_year(match.group(1)), month, 1)
         return Period(start, _add_months(start, 1) - datetime.timedelta(days=1), "month")
     raise PeriodError(
-        _("“%(text)s” is not a period: write 2025, 2025-H1, 2025-Q3, 2025-07 or 2025-03-01..2025-06-30.")
+        _(
+            "“%(text)s” is not a period: write 2025, 2025-H1, 2025-Q3, 2025-07 "
+            "or 2025-03-01..2025-06-30."
+        )
         % {"text": cleaned[:40]}
     )
 

@@ -52,16 +52,14 @@ class SummaryTable:
 
 def child_areas(area: Area) -> list[Area]:
     """The rows of ``area``'s table: its active child areas, in code then name order."""
-    return list(
-        Area.objects.filter(parent=area, is_active=True).order_by("code", "name", "pk")
-    )
+    return list(Area.objects.filter(parent=area, is_active=True).order_by("code", "name", "pk"))
 
 
 def summary_table(area: Area, period: Period, keys=None, *, compare: bool = True) -> SummaryTable:
     """The summary of ``area`` over ``period`` for the figures ``keys`` (default: all of the
     catalogue). One query per figure and period, whatever the number of child areas."""
-    figures = [catalogue.figure(key) for key in keys] if keys else list(
-        catalogue.catalogue().values()
+    figures = (
+        [catalogue.figure(key) for key in keys] if keys else list(catalogue.catalogue().values())
     )
     children = child_areas(area)
     areas = [*children, area]
@@ -72,9 +70,7 @@ def summary_table(area: Area, period: Period, keys=None, *, compare: bool = True
         year_before = catalogue.compute(wanted, [area], period.year_before())
     else:
         previous = year_before = Computation(period=period, areas=[])
-    rows = [
-        SummaryRow(area=a, values=[current.value(f.key, a) for f in figures]) for a in children
-    ]
+    rows = [SummaryRow(area=a, values=[current.value(f.key, a) for f in figures]) for a in children]
     rows.append(
         SummaryRow(area=area, values=[current.value(f.key, area) for f in figures], is_total=True)
     )
