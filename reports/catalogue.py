@@ -28,6 +28,7 @@ Measures:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import statistics
 from collections import defaultdict
@@ -49,6 +50,7 @@ COUNT, SUM, DISTINCT, MEDIAN, SHARE, CUSTOM = (
     "share",
     "custom",
 )
+CENT = Decimal("0.00")
 
 
 class Section:
@@ -92,6 +94,15 @@ class Figure:
     list_records: Callable[[Area, Period], QuerySet] | None = None
     # the model whose list page shows the records ("residents.Person"), for the drill-down
     record_model: str = ""
+    # a part of another figure: the records of figure ``split_of`` whose ``split_field`` is
+    # ``split_value`` (visits of one kind). All the parts of a figure asked for together are
+    # counted in one query grouped by area and that field, and their records default to the
+    # whole's records so filtered.
+    split_of: str = ""
+    split_field: str = ""
+    split_value: str = ""
+    # a sum is in yuan unless told otherwise
+    money: bool | None = None
 
     @property
     def drill_key(self) -> str:
@@ -100,14 +111,36 @@ class Figure:
 
     @property
     def is_money(self) -> bool:
-        return self.measure == SUM
+        return self.money if self.money is not None else self.measure == SUM
 
 
 CATALOGUE: dict[str, Figure] = {}
 
 
+def _as_part(figure: Figure) -> Figure:
+    """A part (``split_of``) takes its whole's records, filtered, and its whole's area field,
+    measure, value field and record model unless it names its own."""
+    whole = CATALOGUE.get(figure.split_of)
+    if whole is None:
+        raise ValueError(
+            f"Figure {figure.key!r} is a part of {figure.split_of!r}: define it first."
+        )
+    field_name, value = figure.split_field, figure.split_value
+
+    def records(area, period):
+        return whole.records(area, period).filter(**{field_name: value})
+
+    changes = {"records": figure.records or records}
+    for name in ("area_field", "measure", "value_field", "record_model"):
+        if getattr(figure, name) == Figure.__dataclass_fields__[name].default:
+            changes[name] = getattr(whole, name)
+    return dataclasses.replace(figure, **changes)
+
+
 def register(*figures: Figure) -> None:
     for figure in figures:
+        if figure.split_of:
+            figure = _as_part(figure)
         if figure.key in CATALOGUE:
             raise ValueError(f"Two figures are called {figure.key!r}.")
         if figure.measure in (COUNT, SUM, DISTINCT, MEDIAN) and figure.records is None:
@@ -171,9 +204,16 @@ def compute(keys, areas: list[Area], period: Period) -> Computation:
             for part in (f.numerator, f.denominator):
                 if part not in wanted:
                     wanted.append(part)
+    parts = defaultdict(list)  # whole's key → its parts asked for
     for key in wanted:
         f = CATALOGUE[key]
-        if f.measure != SHARE:
+        if f.split_of and f.measure in (COUNT, SUM):
+            parts[f.split_of].append(f)
+    for whole_key, split in parts.items():
+        result.values.update(_compute_parts(CATALOGUE[whole_key], split, areas, paths, period))
+    for key in wanted:
+        f = CATALOGUE[key]
+        if f.measure != SHARE and key not in result.values:
             result.values[key] = _compute_one(f, top, areas, paths, period)
     for key in wanted:
         f = CATALOGUE[key]
@@ -193,12 +233,44 @@ def share(part, whole) -> Decimal | None:
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
 
 
+def _total(values, zero):
+    """The sum of a subtree's groups; sums of money to the cent (SQLite returns more places)."""
+    total = sum((v for v in values if v is not None), zero)
+    return total if zero == 0 else Decimal(total).quantize(CENT)
+
+
 def _under(paths: dict[int, str], area: Area, groups: dict[int, object]):
     """The groups whose area lies in ``area``'s subtree."""
     for area_pk, value in groups.items():
         path = paths.get(area_pk)
         if path is not None and path.startswith(area.path):
             yield value
+
+
+def _compute_parts(whole: Figure, split: list[Figure], areas, paths, period) -> dict:
+    """The values of figures that are parts of ``whole`` (one ``split_field``), in one query
+    grouped by area and that field."""
+    field_name = split[0].split_field
+    if any(f.split_field != field_name or f.measure != split[0].measure for f in split):
+        return {f.key: _compute_one(f, top_area(areas), areas, paths, period) for f in split}
+    f0 = split[0]
+    aggregate = Count("pk") if f0.measure == COUNT else Sum(f0.value_field)
+    zero = 0 if f0.measure == COUNT else CENT
+    rows = (
+        whole.records(top_area(areas), period)
+        .order_by()
+        .values(f0.area_field, field_name)
+        .annotate(value=aggregate)
+    )
+    groups = defaultdict(dict)  # split value → area pk → value
+    for row in rows:
+        groups[str(row[field_name])][row[f0.area_field]] = row["value"]
+    return {
+        f.key: {
+            a.pk: _total(_under(paths, a, groups.get(str(f.split_value), {})), zero) for a in areas
+        }
+        for f in split
+    }
 
 
 def _compute_one(f: Figure, top: Area, areas, paths, period: Period) -> dict[int, object]:
@@ -211,8 +283,8 @@ def _compute_one(f: Figure, top: Area, areas, paths, period: Period) -> dict[int
             row[f.area_field]: row["value"]
             for row in records.values(f.area_field).annotate(value=aggregate)
         }
-        zero = 0 if f.measure == COUNT else Decimal("0.00")
-        return {a.pk: sum(_under(paths, a, groups), zero) or zero for a in areas}
+        zero = 0 if f.measure == COUNT else CENT
+        return {a.pk: _total(_under(paths, a, groups), zero) for a in areas}
     if f.measure == DISTINCT:
         groups = defaultdict(set)
         for area_pk, value in records.values_list(f.area_field, f.value_field).distinct():

@@ -1,5 +1,8 @@
-"""Figures read from the register (residents) and the area tables (network): the minority
-population, its households and groups, its share of the population, where it lives.
+"""Figures read from the register (residents), the area tables and the liaison network
+(network, outreach's liaisons): the minority population, its households and groups, its share
+of the population, where it lives; the organisation (communities, liaison groups, liaisons,
+volunteers), the honours (model families, featured buildings) and hardship (hardship and dibao
+households, the minority dibao supplement).
 
 "On the register at the end of the period": a person not archived, of an ethnic group other
 than Han (GB/T 3304 code 01), still active — or whose move-away or death was recorded after
@@ -7,15 +10,23 @@ the period ended — in a household that had moved in by the period's end (or wh
 date is unknown).
 """
 
-from django.db.models import Q
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Prefetch, Q
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from network.models import Area, AreaPopulation
-from reports.catalogue import COUNT, CUSTOM, DISTINCT, SHARE, Figure, Section, register
+from network.models import Area, AreaLevel, AreaPopulation, LiaisonGroup
+from outreach.compliance import HARDSHIP_Q
+from outreach.models import GroupMembership, Liaison, current_q
+from reports.catalogue import COUNT, CUSTOM, DISTINCT, SHARE, Figure, Section, register, top_area
 from reports.periods import Period
+from residents import dibao
 from residents.models import (
     Ethnicity,
+    Honour,
+    HonourKind,
     Household,
     Person,
     PersonStatus,
@@ -206,4 +217,304 @@ register(
         )
         for kind in ResidenceKind
     ],
+)
+
+
+# ---------------------------------------------------------------- organisation (组织建设)
+
+
+def communities(area: Area, period: Period):
+    """The active communities in the area (the area itself when it is one). The area tree
+    keeps no history, so the period plays no part."""
+    return Area.objects.filter(
+        path__startswith=area.path, level=AreaLevel.COMMUNITY, is_active=True
+    )
+
+
+def liaison_groups(area: Area, period: Period):
+    """Liaison groups of the area's communities that are active and were set up by the end
+    of the period (or whose founding date is unknown)."""
+    return LiaisonGroup.objects.filter(
+        Q(established_on__isnull=True) | Q(established_on__lte=period.end),
+        community__path__startswith=area.path,
+        is_active=True,
+    )
+
+
+def serving_memberships(period: Period):
+    """Memberships current at the end of the period in a liaison group counted by
+    ``liaison_groups`` (active, set up by then)."""
+    return GroupMembership.objects.filter(
+        current_q(period.end),
+        Q(group__established_on__isnull=True) | Q(group__established_on__lte=period.end),
+        group__is_active=True,
+    )
+
+
+def liaisons(area: Area, period: Period):
+    """Liaisons of the area's communities, not archived, serving in a liaison group at the
+    end of the period (counted where the liaison belongs, whichever community's group)."""
+    return Liaison.objects.filter(
+        archived_at__isnull=True,
+        community__path__startswith=area.path,
+        pk__in=serving_memberships(period).order_by().values("liaison_id"),
+    )
+
+
+def secretary_liaison_communities(area: Area, period: Period):
+    """Communities whose committee secretary is a serving liaison (seed 003: 均由书记担任统战
+    联络员)."""
+    secretaries = liaisons(area, period).filter(is_committee_secretary=True)
+    return communities(area, period).filter(pk__in=secretaries.order_by().values("community_id"))
+
+
+def volunteers(area: Area, period: Period):
+    return minority_persons(area, period).filter(is_volunteer=True)
+
+
+# ---------------------------------------------------------------- honours (共建与荣誉)
+
+
+def _honours(kind: str, period: Period):
+    """Honours of ``kind`` awarded in one of the period's years (honours are yearly) to a
+    household that is not archived."""
+    return Honour.objects.filter(
+        kind=kind,
+        year__gte=period.start.year,
+        year__lte=period.end.year,
+        household__archived_at__isnull=True,
+    )
+
+
+def model_families(area: Area, period: Period):
+    """Households of the area named ethnic-unity model families (民族团结文明家庭) in one of
+    the period's years; a household honoured in two of them counts once."""
+    return Household.objects.filter(
+        archived_at__isnull=True,
+        community__path__startswith=area.path,
+        pk__in=_honours(HonourKind.MODEL_FAMILY, period).order_by().values("household_id"),
+    )
+
+
+def featured_buildings(area: Area, period: Period):
+    """Featured-building honours (特色楼组) awarded in one of the period's years, each
+    recorded on the household that stands for its building."""
+    return _honours(HonourKind.FEATURED_BUILDING, period).filter(
+        household__community__path__startswith=area.path
+    )
+
+
+# ---------------------------------------------------------------- hardship (帮困)
+
+
+def hardship_households(area: Area, period: Period):
+    """Minority households with a hardship flag (dibao, low income, disability, elderly
+    living alone, serious illness, other): outreach's ``HARDSHIP_Q``."""
+    return minority_households(area, period).filter(HARDSHIP_Q)
+
+
+def dibao_households(area: Area, period: Period):
+    return minority_households(area, period).filter(is_dibao=True)
+
+
+def paid_months(period: Period) -> dict[int, int]:
+    """How many monthly supplements a period holds, by year: the months whose first day lies
+    in the period (so consecutive periods never pay a month twice)."""
+    months = defaultdict(int)
+    for first in period.months():
+        if first >= period.start:
+            months[first.year] += 1
+    return dict(months)
+
+
+def _supplements(area: Area, period: Period) -> list[tuple[Household, Decimal | None]]:
+    households = list(
+        dibao_households(area, period)
+        .select_related("community")
+        .prefetch_related(
+            Prefetch(
+                "members",
+                queryset=Person.objects.filter(on_register_q(period)).order_by("pk"),
+                to_attr="active_members",  # what dibao.covered_persons reads
+            )
+        )
+    )
+    months = paid_months(period)
+    communities_of = {h.community_id: h.community for h in households}
+    standards = {year: dibao.standards_for_areas(communities_of.values(), year) for year in months}
+    found = []
+    for household in households:
+        persons = dibao.covered_persons(household)
+        total = Decimal("0.00")
+        for year, count in months.items():
+            standard = standards[year][household.community_id]
+            if standard is None:
+                total = None
+                break
+            total += dibao.supplement_amount(standard, persons) * count
+        found.append((household, total))
+    return found
+
+
+def dibao_supplements(area: Area, period: Period) -> dict[int, Decimal | None]:
+    """Household pk → the minority supplement of the period's months for each of the area's
+    dibao households (``dibao_households``), by ``residents.dibao``'s rule: the standard of the
+    month's year × covered persons × rate, rounded to the fen, each month; ``None`` when a
+    month has no standard. Covered persons are as recorded, or else the members on the
+    register at the period's end. Three queries, plus one per year of the period."""
+    return {household.pk: amount for household, amount in _supplements(area, period)}
+
+
+def dibao_supplement_by_area(areas: list[Area], period: Period) -> dict[int, Decimal | None]:
+    """``dibao_supplements`` added up over each area's subtree; ``None`` where one of the
+    households has no standard to be paid by."""
+    supplements = _supplements(top_area(areas), period)
+    values = {}
+    for area in areas:
+        total = Decimal("0.00")
+        for household, amount in supplements:
+            if not household.community.path.startswith(area.path):
+                continue
+            if amount is None:
+                total = None
+                break
+            total += amount
+        values[area.pk] = total
+    return values
+
+
+COMMUNITIES = _("communities")
+YUAN = _("yuan")
+
+register(
+    Figure(
+        key="communities",
+        label=_("Communities"),
+        unit=COMMUNITIES,
+        definition=_("Active communities (residents' committees) in the area."),
+        section=Section.ORGANISATION,
+        records=communities,
+        area_field="pk",
+        record_model="network.Area",
+    ),
+    Figure(
+        key="liaison_groups",
+        label=_("Liaison groups"),
+        unit=_("groups"),
+        definition=_(
+            "Active minority liaison groups of the area's communities set up by the end of "
+            "the period."
+        ),
+        section=Section.ORGANISATION,
+        records=liaison_groups,
+        record_model="network.LiaisonGroup",
+    ),
+    Figure(
+        key="liaisons",
+        label=_("Liaisons"),
+        unit=PERSONS,
+        definition=_(
+            "Liaisons of the area's communities serving in an active liaison group at the end "
+            "of the period."
+        ),
+        section=Section.ORGANISATION,
+        records=liaisons,
+        record_model="outreach.Liaison",
+    ),
+    Figure(
+        key="secretary_liaison_communities",
+        label=_("Communities whose committee secretary is a liaison"),
+        unit=COMMUNITIES,
+        definition=_("Active communities with a serving liaison who is the committee's secretary."),
+        section=Section.ORGANISATION,
+        records=secretary_liaison_communities,
+        area_field="pk",
+        record_model="network.Area",
+    ),
+    Figure(
+        key="volunteers",
+        label=_("Minority volunteers"),
+        unit=PERSONS,
+        definition=_("Minority residents on the register who are volunteers."),
+        section=Section.ORGANISATION,
+        records=volunteers,
+        record_model="residents.Person",
+    ),
+    Figure(
+        key="volunteer_share",
+        label=_("Volunteers' share of minority residents"),
+        unit="%",
+        definition=_("Minority volunteers as a share of the minority residents."),
+        section=Section.ORGANISATION,
+        measure=SHARE,
+        numerator="volunteers",
+        denominator="minority_persons",
+    ),
+    Figure(
+        key="hardship_households",
+        label=_("Hardship households"),
+        unit=HOUSEHOLDS,
+        definition=_(
+            "Minority households marked dibao, low income, disability, elderly living alone, "
+            "serious illness or another hardship."
+        ),
+        section=Section.HARDSHIP,
+        records=hardship_households,
+        record_model="residents.Household",
+    ),
+    Figure(
+        key="dibao_households",
+        label=_("Dibao households"),
+        unit=HOUSEHOLDS,
+        definition=_("Minority households receiving the minimum living allowance (低保)."),
+        section=Section.HARDSHIP,
+        records=dibao_households,
+        record_model="residents.Household",
+    ),
+    Figure(
+        key="dibao_supplement",
+        label=_("Minority dibao supplement"),
+        unit=YUAN,
+        definition=_(
+            "The minority supplement due to the dibao households for the months of the "
+            "period: the local standard × covered persons × the supplement rate, each month."
+        ),
+        section=Section.HARDSHIP,
+        measure=CUSTOM,
+        compute_fn=dibao_supplement_by_area,
+        records=dibao_households,
+        record_model="residents.Household",
+    ),
+    Figure(
+        key="model_families",
+        label=_("Ethnic-unity model families"),
+        unit=HOUSEHOLDS,
+        definition=_(
+            "Households named ethnic-unity model families (民族团结文明家庭) in the period's "
+            "year(s)."
+        ),
+        section=Section.UNITY,
+        records=model_families,
+        record_model="residents.Household",
+    ),
+    Figure(
+        key="model_family_share",
+        label=_("Model families' share of minority households"),
+        unit="%",
+        definition=_("Model families as a share of the minority households."),
+        section=Section.UNITY,
+        measure=SHARE,
+        numerator="model_families",
+        denominator="minority_households",
+    ),
+    Figure(
+        key="featured_buildings",
+        label=_("Featured buildings"),
+        unit=_("buildings"),
+        definition=_("Featured-building honours (特色楼组) awarded in the period's year(s)."),
+        section=Section.UNITY,
+        records=featured_buildings,
+        area_field="household__community",
+        record_model="residents.Honour",
+    ),
 )

@@ -176,7 +176,10 @@ class Report(models.Model):
 
 
 class SnapshotFigure(models.Model):
-    """A figure's value for one area of a submitted report, and the records behind it."""
+    """A figure's value for one area of a submitted report, and the records behind it.
+    Written once when the report is frozen, never changed."""
+
+    append_only = True
 
     report = models.ForeignKey(
         Report, verbose_name=_("report"), on_delete=models.PROTECT, related_name="snapshot"
@@ -220,6 +223,8 @@ class ReportAction(models.TextChoices):
 
 class ReportEvent(models.Model):
     """A step of a report's way up the hierarchy: who, when, and the comment or reason."""
+
+    append_only = True
 
     report = models.ForeignKey(
         Report, verbose_name=_("report"), on_delete=models.PROTECT, related_name="events"

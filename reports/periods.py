@@ -119,10 +119,32 @@ _MONTH = re.compile(r"(\d{4})-(\d{1,2})")
 _RANGE = re.compile(r"(\d{4}-\d{1,2}-\d{1,2})\s*(?:\.\.|~|至|到)\s*(\d{4}-\d{1,2}-\d{1,2})")
 
 
+_CHINESE = [
+    (re.compile(r"(\d{4})年度?"), r"\1"),
+    (re.compile(r"(\d{4})年?上半年"), r"\1-H1"),
+    (re.compile(r"(\d{4})年?下半年"), r"\1-H2"),
+    (re.compile(r"(\d{4})年?第?([1-4一二三四])季度?"), None),
+    (re.compile(r"(\d{4})年(\d{1,2})月份?"), r"\1-\2"),
+]
+_QUARTER_NUMERALS = {"一": "1", "二": "2", "三": "3", "四": "4"}
+
+
+def _from_chinese(text: str) -> str:
+    """2025年 → 2025, 2025年上半年 → 2025-H1, 2025年第三季度 → 2025-Q3, 2025年7月 → 2025-7."""
+    for pattern, replacement in _CHINESE:
+        if match := pattern.fullmatch(text):
+            if replacement is None:
+                quarter = _QUARTER_NUMERALS.get(match.group(2), match.group(2))
+                return f"{match.group(1)}-Q{quarter}"
+            return match.expand(replacement)
+    return text
+
+
 def parse_period(text) -> Period:
     """Read a period; raises ``PeriodError`` with a message for the user when it cannot.
-    Full-width digits and spaces are accepted (２０２５－Ｑ３)."""
-    cleaned = str(text or "").translate(_FULL_WIDTH).strip()
+    Full-width digits and spaces are accepted (２０２５－Ｑ３), and the Chinese forms
+    (2025年, 2025年上半年, 2025年第三季度, 2025年7月)."""
+    cleaned = _from_chinese(str(text or "").translate(_FULL_WIDTH).strip())
     if not cleaned:
         raise PeriodError(_("Enter a period such as 2025, 2025-H1, 2025-Q3 or 2025-07."))
     if match := _RANGE.fullmatch(cleaned):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import F
+
 from network.models import Area
 from reports import catalogue
 from reports.catalogue import Computation, Figure
@@ -52,7 +54,9 @@ class SummaryTable:
 
 def child_areas(area: Area) -> list[Area]:
     """The rows of ``area``'s table: its active child areas, in code then name order."""
-    return list(Area.objects.filter(parent=area, is_active=True).order_by("code", "name", "pk"))
+    areas = Area.objects.filter(parent=area, is_active=True)
+    # an area without a code (a zone) after the coded ones, on every database alike
+    return list(areas.order_by(F("code").asc(nulls_last=True), "name", "pk"))
 
 
 def summary_table(area: Area, period: Period, keys=None, *, compare: bool = True) -> SummaryTable:

@@ -10,6 +10,7 @@ UNSCOPED = {
     "outreach.Festival": "a calendar of festivals, the same for the whole district",
     "outreach.Obligation": "configuration edited in the admin by district bureau staff only",
     "outreach.ComplianceVersion": "one row counting changes for the compliance cache, no record",
+    "reports.FigureRule": "validation rules edited in the admin by district bureau staff only",
 }
 
 
