@@ -28,8 +28,10 @@ Measures:
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import datetime
+import functools
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
@@ -189,9 +191,40 @@ def top_area(areas: list[Area]) -> Area:
     return tops[0]
 
 
+_shared_results: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "shared_figure_results", default=None
+)
+
+
+def shared(fn):
+    """Decorate a function of ``(areas, period)`` that several custom figures read their
+    values from (the compliance figures all come from one pass over the obligations): within
+    one ``compute`` call it runs once for the same areas and period."""
+
+    @functools.wraps(fn)
+    def wrapped(areas, period):
+        results = _shared_results.get()
+        if results is None:
+            return fn(areas, period)
+        key = (fn, tuple(a.pk for a in areas), period)
+        if key not in results:
+            results[key] = fn(areas, period)
+        return results[key]
+
+    return wrapped
+
+
 def compute(keys, areas: list[Area], period: Period) -> Computation:
     """The values of the figures ``keys`` for every area of ``areas`` (one of which contains
     all the others) over ``period``: one query per figure, plus one for the area paths."""
+    token = _shared_results.set({})
+    try:
+        return _compute(keys, areas, period)
+    finally:
+        _shared_results.reset(token)
+
+
+def _compute(keys, areas: list[Area], period: Period) -> Computation:
     _load()
     top = top_area(areas)
     paths = dict(Area.objects.filter(path__startswith=top.path).values_list("pk", "path"))

@@ -45,7 +45,17 @@ from outreach.models import (
 )
 from outreach.models import Period as ObligationPeriod
 from outreach.selectors_meetings import with_attendee_counts
-from reports.catalogue import CUSTOM, MEDIAN, SHARE, SUM, Figure, Section, register, top_area
+from reports.catalogue import (
+    CUSTOM,
+    MEDIAN,
+    SHARE,
+    SUM,
+    Figure,
+    Section,
+    register,
+    shared,
+    top_area,
+)
 from reports.figures_register import HOUSEHOLDS, minority_households
 from reports.periods import Period
 from residents.models import Household
@@ -210,6 +220,7 @@ COMPLIANCE_KEYS = (
 )
 
 
+@shared
 def compliance_values(areas: list[Area], period: Period) -> dict[str, dict[int, int]]:
     """``COMPLIANCE_KEYS`` → area pk → value: the compliance figures of every meeting and
     festival-visit obligation, added up over the units (sub-districts, zones, communities,

@@ -481,6 +481,7 @@ register(
         ),
         section=Section.HARDSHIP,
         measure=CUSTOM,
+        money=True,
         compute_fn=dibao_supplement_by_area,
         records=dibao_households,
         record_model="residents.Household",
