@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, QuerySet, Sum
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from network.models import Area
@@ -105,6 +107,9 @@ class Figure:
     split_value: str = ""
     # a sum is in yuan unless told otherwise
     money: bool | None = None
+    # for a figure with no list of its own (meetings due): the name of a page that shows what
+    # it counts, taking ``?area=<pk>&date_from=&date_to=`` (the compliance table)
+    elsewhere: str = ""
 
     @property
     def drill_key(self) -> str:
@@ -343,6 +348,15 @@ def _number(value):
     if isinstance(value, datetime.timedelta):
         return value.days + value.seconds / 86400
     return value
+
+
+def elsewhere_url(f: Figure, area: Area, period: Period) -> str:
+    """The page that shows what ``f`` counts when it has no list of records ("" if none)."""
+    name = f.elsewhere or figure(f.drill_key).elsewhere
+    if not name:
+        return ""
+    query = {"area": area.pk, "date_from": period.start, "date_to": period.end}
+    return f"{reverse(name)}?{urlencode(query)}"
 
 
 def records(key: str, area: Area, period: Period) -> QuerySet:

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import functools
 import io
+import threading
 from decimal import Decimal
 
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
-from matplotlib import font_manager, rc_context
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from network.models import Area
 from reports import catalogue
@@ -32,6 +30,7 @@ RED, GREY, LIGHT = "#b3261e", "#8c8c8c", "#e9ecef"
 TOP_GROUPS = 10
 WIDTH = 7.0  # inches: fits a Word page with its margins
 PNG_DPI = 200
+_DRAWING = threading.Lock()
 
 
 class ChartUnavailable(LookupError):
@@ -42,6 +41,8 @@ class ChartUnavailable(LookupError):
 def cjk_family() -> str | None:
     """The first installed CJK font of ``CJK_FAMILIES``, by the family name matplotlib knows
     it by; ``None`` when there is none (Chinese would then show as boxes)."""
+    from matplotlib import font_manager
+
     installed = {font.name for font in font_manager.fontManager.ttflist}
     return next((family for family in CJK_FAMILIES if family in installed), None)
 
@@ -60,7 +61,7 @@ def _style() -> dict:
     }
 
 
-def _save(figure: Figure, fmt: str) -> bytes:
+def _save(figure, fmt: str) -> bytes:
     out = io.BytesIO()
     metadata = {"Date": None} if fmt == "svg" else {}
     figure.savefig(out, format=fmt, dpi=PNG_DPI, bbox_inches="tight", metadata=metadata)
@@ -70,20 +71,31 @@ def _save(figure: Figure, fmt: str) -> bytes:
 def _draw(fmt: str, height: float, paint) -> bytes:
     if fmt not in ("svg", "png"):
         raise ValueError(f"Charts are drawn as svg or png, not {fmt!r}.")
-    with rc_context(_style()):
+    # imported here: matplotlib takes most of a second to load, which only charts should pay
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+
+    with _DRAWING, rc_context(_style()):  # rcParams are global: one chart at a time
         figure = Figure(figsize=(WIDTH, height), layout="constrained")
         paint(figure)
         return _save(figure, fmt)
 
 
-def _title(figure: Figure, title: str, area: Area, period: Period) -> None:
+def _title(figure, title: str, area: Area, period: Period) -> None:
     figure.suptitle(f"{title}\n{area.name} · {period.label}", fontsize=11)
 
 
-def _nothing(figure: Figure, message: str) -> None:
+def _nothing(figure, message: str) -> None:
     axes = figure.add_subplot()
     axes.axis("off")
     axes.text(0.5, 0.5, message, ha="center", va="center", color=GREY, fontsize=11)
+
+
+def _whole_numbers(axis) -> None:
+    """Ticks at whole numbers only: there is no half a visit."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
 
 
 # ---------------------------------------------------------------- ethnic composition
@@ -121,7 +133,7 @@ def ethnic_composition(area: Area, period: Period, fmt: str = "svg") -> bytes:
         values = [n for _name, n in reversed(counts)]
         bars = axes.barh(names, values, color=RED)
         axes.bar_label(bars, padding=3, fontsize=9)
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        _whole_numbers(axes.xaxis)
         axes.set_xlabel(_("Persons"))
         axes.margins(x=0.12)
 
@@ -181,7 +193,7 @@ def visits_by_month(area: Area, period: Period, fmt: str = "svg") -> bytes:
         axes.set_xticks(positions, [label for label, _n in months])
         if len(months) <= 24:
             axes.bar_label(bars, labels=[str(n) if n else "" for _l, n in months], fontsize=8)
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        _whole_numbers(axes.yaxis)
         axes.set_xlabel(_("Month"))
         axes.set_ylabel(_("Visits"))
         axes.margins(y=0.15)

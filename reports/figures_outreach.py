@@ -348,7 +348,7 @@ def _meeting_kind_figures(kinds, *, with_due: bool) -> list[Figure]:
         figures.append(
             Figure(
                 key=f"meetings_{kind.value}",
-                label=format_lazy("{}: {}", _("Meetings held"), kind.label),
+                label=format_lazy(_("{}: {}"), _("Meetings held"), kind.label),
                 unit=MEETINGS,
                 definition=HELD_OF_KIND,
                 section=Section.ACTIVITIES,
@@ -361,11 +361,12 @@ def _meeting_kind_figures(kinds, *, with_due: bool) -> list[Figure]:
             figures.append(
                 Figure(
                     key=f"meetings_due_{kind.value}",
-                    label=format_lazy("{}: {}", _("Meetings due"), kind.label),
+                    label=format_lazy(_("{}: {}"), _("Meetings due"), kind.label),
                     unit=MEETINGS,
                     definition=DUE_OF_KIND,
                     section=Section.ACTIVITIES,
                     measure=CUSTOM,
+                    elsewhere="outreach:compliance",
                     compute_fn=_compliance(f"meetings_due_{kind.value}"),
                 )
             )
@@ -397,6 +398,7 @@ FIGURES = [
         ),
         section=Section.ACTIVITIES,
         measure=CUSTOM,
+        elsewhere="outreach:compliance",
         compute_fn=_compliance("meetings_due"),
     ),
     *_meeting_kind_figures(WORKING_KINDS, with_due=True),
@@ -454,7 +456,7 @@ FIGURES = [
     *[
         Figure(
             key=f"visits_{kind.value}",
-            label=format_lazy("{}: {}", _("Visits"), kind.label),
+            label=format_lazy(_("{}: {}"), _("Visits"), kind.label),
             unit=TIMES,
             definition=_("Visits of this kind (not archived) in the period."),
             section=Section.ACTIVITIES,
@@ -507,6 +509,7 @@ FIGURES = [
         ),
         section=Section.ACTIVITIES,
         measure=CUSTOM,
+        elsewhere="outreach:compliance",
         compute_fn=_compliance("festival_households_due"),
     ),
     Figure(
@@ -519,6 +522,7 @@ FIGURES = [
         ),
         section=Section.ACTIVITIES,
         measure=CUSTOM,
+        elsewhere="outreach:compliance",
         compute_fn=_compliance("festival_households_visited"),
     ),
     Figure(
@@ -606,7 +610,7 @@ FIGURES = [
     *[
         Figure(
             key=f"consultations_{topic.value}",
-            label=format_lazy("{}: {}", _("Consultations received"), topic.label),
+            label=format_lazy(_("{}: {}"), _("Consultations received"), topic.label),
             unit=CASES,
             definition=_("Consultations on this topic received in the period."),
             section=Section.SERVICE,

@@ -208,7 +208,7 @@ register(
     *[
         Figure(
             key=f"minority_persons_{kind.value}",
-            label=format_lazy("{}: {}", _("Minority residents"), kind.label),
+            label=format_lazy(_("{}: {}"), _("Minority residents"), kind.label),
             unit=PERSONS,
             definition=_("Minority residents whose household lives in this kind of place."),
             section=Section.BASIC,

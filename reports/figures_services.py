@@ -102,7 +102,7 @@ register(
     *[
         Figure(
             key=f"agreements_in_force_{category.value}",
-            label=format_lazy("{}: {}", _("Service agreements in force"), category.label),
+            label=format_lazy(_("{}: {}"), _("Service agreements in force"), category.label),
             unit=_("agreements"),
             definition=_(
                 "Agreements in force at the end of the period offering a service of this kind."

@@ -27,7 +27,7 @@ DEFAULT_TEMPLATE = """\
 一、基本情况
 {{ area }}现有户籍人口{{ registered_population }}人，流动人口{{ floating_population }}人。\
 现有{{ ethnic_groups }}个民族成份的少数民族{{ minority_persons }}人、\
-共{{ minority_households }}户，占人口总数的{{ minority_share }}。\
+共{{ minority_households }}户，占户籍人口的{{ minority_share }}。\
 其中，外来流动人口中的少数民族同胞{{ floating_minority_persons }}人。\
 这些人员分布于各个小区、社区单位、两新组织等。
 
@@ -45,7 +45,8 @@ DEFAULT_TEMPLATE = """\
 
 四、服务与维权
 通过服务和维权热线、接待窗口，接待涉及少数民族同胞的各类咨询和求助{{ consultations }}起，\
-已解决{{ consultations_resolved }}起，办结用时中位数为{{ consultation_median_days }}天，\
+本期办结（含此前受理的）{{ consultations_resolved }}起，\
+办结用时中位数为{{ consultation_median_days }}天，\
 及时有效地保护了少数民族同胞的合法权益。
 
 五、帮困
@@ -60,7 +61,7 @@ DEFAULT_TEMPLATE = """\
 
 七、合作商户与服务卡
 与{{ merchants }}家合作商户签订服务协议，现行有效协议{{ agreements_in_force }}份；\
-累计发放服务卡{{ cards_issued }}张，在用{{ cards_active }}张。本期持卡服务{{ card_uses }}人次，\
+本期发放服务卡{{ cards_issued }}张，期末在用{{ cards_active }}张。本期持卡服务{{ card_uses }}人次，\
 惠及{{ card_holders_served }}名持卡人，优惠金额合计{{ benefit_value }}元。
 """
 

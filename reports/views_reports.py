@@ -26,7 +26,7 @@ from network.models import Area, AreaLevel
 from network.scoped import scoped_view
 from reports import catalogue, workflow
 from reports.budget import budget_summary
-from reports.catalogue import Computation, Figure
+from reports.catalogue import Computation, Figure, elsewhere_url
 from reports.drilldown import record_model, records_page
 from reports.forms_reports import GenerateForm, NarrativeForm, ReportFilterForm, report_areas_for
 from reports.models import Report, ReportStatus
@@ -185,9 +185,11 @@ def shown_figures(report: Report) -> Shown:
         linked = _has_records(f)
         cells = []
         for area in areas[:-1]:
-            url = _live_url(key, area, period) if linked and not frozen else ""
+            url = ""
+            if not frozen:
+                url = _live_url(key, area, period) if linked else elsewhere_url(f, area, period)
             cells.append((format_value(f, current.value(key, area)), url))
-        total_url = ""
+        total_url = "" if frozen else elsewhere_url(f, report.area, period)
         if linked:
             total_url = (
                 reverse("reports:report-records", args=[report.pk, key])

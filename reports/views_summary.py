@@ -110,6 +110,8 @@ def table_parts(table: SummaryTable) -> list[Part]:
             url = ""
             if base and value is not None:
                 url = f"{base}?{urlencode({'area': column_area.pk, 'period': period.key})}"
+            elif value is not None:
+                url = catalogue.elsewhere_url(f, column_area, period)
             cells.append(Cell(shown_value(f, value), url))
         section = parts.setdefault(f.section, Part(str(Section.LABELS.get(f.section, f.section))))
         section.lines.append(Line(f, cells))
