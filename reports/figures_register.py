@@ -5,9 +5,12 @@ volunteers), the honours (model families, featured buildings) and hardship (hard
 households, the minority dibao supplement).
 
 "On the register at the end of the period": a person not archived, of an ethnic group other
-than Han (GB/T 3304 code 01), still active — or whose move-away or death was recorded after
-the period ended — in a household that had moved in by the period's end (or whose moving-in
-date is unknown).
+than Han (GB/T 3304 code 01), born by the period's end (or of unknown birth date), still
+active — or whose move-away or death was recorded after the period ended — in a household
+that had moved in by the period's end (or whose moving-in date is unknown) and is still
+active, or moved out or closed after the period ended (the household form marks a household
+moved away without touching its members' own status, as compliance and the dibao roster
+also count active households only).
 """
 
 from collections import defaultdict
@@ -28,6 +31,7 @@ from residents.models import (
     Honour,
     HonourKind,
     Household,
+    HouseholdStatus,
     Person,
     PersonStatus,
     RegistrationKind,
@@ -43,6 +47,7 @@ def on_register_q(period: Period, prefix: str = "") -> Q:
     p = prefix
     return (
         Q(**{f"{p}archived_at__isnull": True})
+        & (Q(**{f"{p}birth_date__isnull": True}) | Q(**{f"{p}birth_date__lte": period.end}))
         & (
             Q(**{f"{p}status": PersonStatus.ACTIVE})
             | Q(**{f"{p}status_changed_on__gt": period.end})
@@ -50,6 +55,10 @@ def on_register_q(period: Period, prefix: str = "") -> Q:
         & (
             Q(**{f"{p}household__moved_in_on__isnull": True})
             | Q(**{f"{p}household__moved_in_on__lte": period.end})
+        )
+        & (
+            Q(**{f"{p}household__status": HouseholdStatus.ACTIVE})
+            | Q(**{f"{p}household__moved_out_on__gt": period.end})
         )
     )
 
@@ -67,6 +76,14 @@ def minority_households(area: Area, period: Period):
     return Household.objects.filter(
         archived_at__isnull=True,
         pk__in=minority_persons(area, period).order_by().values("household_id"),
+    )
+
+
+def registered_minority_persons(area: Area, period: Period):
+    """Minority residents of households registered here (户籍): seed 003's 户籍少数民族, the
+    part of the registered population the minority share takes."""
+    return minority_persons(area, period).filter(
+        household__registration_kind=RegistrationKind.REGISTERED
     )
 
 
@@ -90,12 +107,26 @@ def ethnic_groups(area: Area, period: Period):
     )
 
 
+def counted_paths(path: str, paths) -> list[str]:
+    """Of the area paths ``paths`` that have a population row, those an area (``path``) adds
+    up: its own, when it has one, else the nearest below it (no row between them and it)."""
+    if path in paths:
+        return [path]
+    below = [p for p in paths if p.startswith(path) and p != path]
+    return [p for p in below if not any(q != p and p.startswith(q) for q in below)]
+
+
 def population_rows(area: Area, period: Period):
-    """The yearly population rows a figure adds up: for each area, its own row of the year,
-    or failing that the rows of the areas below it (``population_by_area``)."""
-    return AreaPopulation.objects.filter(
-        year=period.year, area__path__startswith=area.path
-    ).select_related("area")
+    """The yearly population rows the population figures add up for ``area``
+    (``counted_paths``): its own row of the period's year, or failing that the nearest rows
+    below it. Two queries."""
+    rows = dict(
+        AreaPopulation.objects.filter(
+            year=period.year, area__path__startswith=area.path
+        ).values_list("area__path", "pk")
+    )
+    counted = [rows[path] for path in counted_paths(area.path, rows)]
+    return AreaPopulation.objects.filter(pk__in=counted).select_related("area")
 
 
 def population_by_area(areas: list[Area], period: Period, field: str) -> dict[int, int | None]:
@@ -110,17 +141,8 @@ def population_by_area(areas: list[Area], period: Period, field: str) -> dict[in
     }
 
     def of(path: str) -> int | None:
-        if path in rows:
-            return rows[path]
-        # the nearest rows below: those with no row between them and ``path``
-        nearest = [
-            p
-            for p in rows
-            if p.startswith(path)
-            and p != path
-            and not any(q != p and q.startswith(path) and p.startswith(q) for q in rows)
-        ]
-        return sum(rows[p] for p in nearest) if nearest else None
+        counted = counted_paths(path, rows)
+        return sum(rows[p] for p in counted) if counted else None
 
     return {a.pk: of(a.path) for a in areas}
 
@@ -184,13 +206,28 @@ register(
         record_model="network.AreaPopulation",
     ),
     Figure(
+        key="registered_minority_persons",
+        label=_("Registered minority residents"),
+        unit=PERSONS,
+        definition=_(
+            "Minority residents of households with registered (户籍) residence, on the "
+            "register at the end of the period."
+        ),
+        section=Section.BASIC,
+        records=registered_minority_persons,
+        record_model="residents.Person",
+    ),
+    Figure(
         key="minority_share",
         label=_("Minority share of the registered population"),
         unit="%",
-        definition=_("Minority residents as a share of the registered population."),
+        definition=_(
+            "Registered minority residents as a share of the registered population (floating "
+            "residents are in neither)."
+        ),
         section=Section.BASIC,
         measure=SHARE,
-        numerator="minority_persons",
+        numerator="registered_minority_persons",
         denominator="registered_population",
     ),
     Figure(
@@ -287,11 +324,11 @@ def _honours(kind: str, period: Period):
 
 
 def model_families(area: Area, period: Period):
-    """Households of the area named ethnic-unity model families (民族团结文明家庭) in one of
-    the period's years; a household honoured in two of them counts once."""
-    return Household.objects.filter(
-        archived_at__isnull=True,
-        community__path__startswith=area.path,
+    """Minority households of the area (``minority_households``) named ethnic-unity model
+    families (民族团结文明家庭) in one of the period's years; a household honoured in two of
+    them counts once. Seed 003 gives them as a share of the minority households, so only
+    those count."""
+    return minority_households(area, period).filter(
         pk__in=_honours(HonourKind.MODEL_FAMILY, period).order_by().values("household_id"),
     )
 
@@ -491,8 +528,8 @@ register(
         label=_("Ethnic-unity model families"),
         unit=HOUSEHOLDS,
         definition=_(
-            "Households named ethnic-unity model families (民族团结文明家庭) in the period's "
-            "year(s)."
+            "Minority households on the register named ethnic-unity model families "
+            "(民族团结文明家庭) in the period's year(s)."
         ),
         section=Section.UNITY,
         records=model_families,

@@ -27,9 +27,10 @@ DEFAULT_TEMPLATE = """\
 一、基本情况
 {{ area }}现有户籍人口{{ registered_population }}人，流动人口{{ floating_population }}人。\
 现有{{ ethnic_groups }}个民族成份的少数民族{{ minority_persons }}人、\
-共{{ minority_households }}户，占户籍人口的{{ minority_share }}。\
-其中，外来流动人口中的少数民族同胞{{ floating_minority_persons }}人。\
-这些人员分布于各个小区、社区单位、两新组织等。
+共{{ minority_households }}户，其中户籍少数民族{{ registered_minority_persons }}人，\
+占户籍人口的{{ minority_share }}；外来流动人口中的少数民族同胞{{ floating_minority_persons }}人。\
+这些人员分布于各个小区、社区单位、两新组织等，\
+其中分布在社区所在单位的少数民族人员有{{ minority_persons_work_unit }}人。
 
 二、组织建设
 辖区{{ communities }}个社区中，有{{ secretary_liaison_communities }}个社区由书记担任统战联络员；\
@@ -38,7 +39,7 @@ DEFAULT_TEMPLATE = """\
 定期研究和协调民族工作。
 
 三、活动开展
-本期走访少数民族家庭{{ visits }}次，走访到{{ households_visited }}户，占少数民族家庭的\
+本期走访少数民族家庭{{ visits }}次，走访到{{ minority_households_visited }}户，占少数民族家庭的\
 {{ households_visited_share }}；重大节日走访覆盖率{{ festival_visit_coverage }}。\
 举办民族政策宣传、文艺汇演、“民族之家”等各类活动{{ activities_held }}场，\
 参与{{ activity_participants }}人次，活动经费{{ activity_cost }}元。

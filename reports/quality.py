@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from network.access import may_use_admin
 from network.models import Area, AreaLevel, AreaPopulation
 from outreach.models import FollowUp, FollowUpStatus, Visit
 from reports.figures_register import minority_households
@@ -279,6 +280,16 @@ def overdue_follow_ups(user, area: Area) -> QualityCheck:
     )
 
 
+def _population_url(user, area: Area, year: int) -> str:
+    """Where the population row of ``area`` for ``year`` is entered: the admin's form, filled
+    in, for those who use the admin (district bureau staff); else the area's page, which
+    shows the rows there are."""
+    if may_use_admin(user) and user.has_perm("network.add_areapopulation"):
+        url = reverse("admin:network_areapopulation_add")
+        return f"{url}?{urlencode({'area': area.pk, 'year': year})}"
+    return _url(user, "network.view_area", "network:area-detail", area.pk)
+
+
 def missing_population(user, area: Area, period: Period) -> QualityCheck:
     year = period.year
     has_row = AreaPopulation.objects.filter(area=OuterRef("pk"), year=year)
@@ -292,9 +303,7 @@ def missing_population(user, area: Area, period: Period) -> QualityCheck:
     )
     count = areas.count()
     examples = list(areas[:EXAMPLES]) if count else []
-    links = [
-        (a.name, _url(user, "network.view_area", "network:area-detail", a.pk)) for a in examples
-    ]
+    links = [(a.name, _population_url(user, a, year)) for a in examples]
     return QualityCheck(
         key="missing_population",
         label=_("Areas with no population figure for %(year)s") % {"year": year},

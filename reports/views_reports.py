@@ -35,6 +35,7 @@ from reports.quality import quality_checks
 from reports.summary import summary_table
 from reports.validation import check_figures
 from residents.pages import HIDDEN_HISTORY_FIELDS, history_entries, page_of
+from residents.typed_input import without_control_characters
 
 VIEW = "reports.view_report"
 ADD = "reports.add_report"
@@ -343,7 +344,8 @@ def report_action(request, pk, action):
         user.has_perm("reports.approve_report") or user.has_perm("reports.accept_report")
     ):
         raise PermissionDenied(_("Your role does not allow this."))
-    comment = (request.POST.get("comment") or "").strip()
+    # no control characters: PostgreSQL refuses a NUL byte (a 500), nobody means to type one
+    comment = without_control_characters(request.POST.get("comment") or "").strip()
     if len(comment) > COMMENT_LIMIT:
         messages.error(
             request,

@@ -7,6 +7,10 @@ hierarchy as DHIS2 approves its data sets.
 - A sub-district's, a zone's or the district's own report goes from SUBMITTED straight to the
   district bureau, which accepts it or returns it.
 - An accepted report is reopened by the district with a reason; it is RETURNED, editable.
+  While a version is accepted (locked), no other version is made or submitted.
+- A report submitted before (returned, or reopened) is never changed in place: the first
+  edit or the new submission makes it the next version, so the figures, record ids and text
+  it was submitted with stay as they were (and the new version shows what changed).
 
 Every step locks the report row (``select_for_update``), refuses a form posted from a page
 older than the report's last change (``revision``), records a ``ReportEvent`` and raises
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -82,6 +86,26 @@ def may_submit(user, report: Report) -> bool:
         report.status in EDITABLE
         and user.has_perm("reports.submit_report")
         and can_change_area(user, report.area)
+        and _accepted_version(report.definition_id, report.area_id, report.pk) is None
+    )
+
+
+def _accepted_version(definition_id: int, area_id: int, exclude_pk=None) -> int | None:
+    """The number of a version of the report that is accepted (locked), if any: until the
+    district reopens it, no other version is made or submitted."""
+    accepted = Report.objects.filter(
+        definition=definition_id, area=area_id, status=S.ACCEPTED
+    ).exclude(pk=exclude_pk)
+    return accepted.values_list("version", flat=True).first()
+
+
+def _locked_error(version: int) -> WorkflowError:
+    return WorkflowError(
+        _(
+            "Version %(version)s of this report has been accepted and locked: the district "
+            "bureau must reopen it before another version is made or submitted."
+        )
+        % {"version": version}
     )
 
 
@@ -177,6 +201,9 @@ def generate(definition: ReportDefinition, area: Area, user) -> Report:
     with transaction.atomic():
         # one generation at a time per definition, so two clicks cannot take one number
         ReportDefinition.objects.select_for_update().filter(pk=definition.pk).first()
+        locked = _accepted_version(definition.pk, area.pk)
+        if locked is not None:
+            raise _locked_error(locked)
         earlier = Report.objects.filter(definition=definition, area=area)
         last = earlier.aggregate(last=Max("version"))["last"] or 0
         now = timezone.now()
@@ -215,8 +242,8 @@ def _record_ids(key: str, area: Area, period) -> list[int]:
 
 def freeze(report: Report) -> list[SnapshotFigure]:
     """Store the report's figures for its area and each child area (one ``compute`` call), and
-    for its own area the ids of the records behind each figure. A returned report submitted
-    again is frozen afresh."""
+    for its own area the ids of the records behind each figure. Done once per report: a
+    snapshot is never replaced (``submit`` sends a returned report as a new version)."""
     period = report_period(report)
     keys = frozen_keys(report)
     areas = [*child_areas(report.area), report.area]
@@ -235,7 +262,6 @@ def freeze(report: Report) -> list[SnapshotFigure]:
                     record_ids=_record_ids(key, area, period) if own else [],
                 )
             )
-    SnapshotFigure.objects.filter(report=report).delete()
     return SnapshotFigure.objects.bulk_create(rows)
 
 
@@ -254,7 +280,9 @@ def snapshot_areas(report: Report) -> list[Area]:
     report's area."""
     pks = SnapshotFigure.objects.filter(report=report).values("area_id")
     children = Area.objects.filter(pk__in=pks).exclude(pk=report.area_id)
-    return [*children.order_by("code", "name", "pk"), report.area]
+    # in ``child_areas``' order: a zone (no code) after the coded areas on every database
+    order = (F("code").asc(nulls_last=True), "name", "pk")
+    return [*children.order_by(*order), report.area]
 
 
 def snapshot_record_ids(report: Report, key: str) -> list[int] | None:
@@ -302,9 +330,50 @@ def _record(report: Report, user, action: str, comment: str = "", **changes) -> 
 
 
 def _refresh(original: Report, saved: Report) -> Report:
+    """``original`` (the caller's object) as ``saved``; when the step made a new version,
+    ``original`` now stands for that version (so a page redirects to it)."""
+    if saved.pk != original.pk:
+        for name in ("id", "version", "generated_by", "generated_at", "figure_keys"):
+            setattr(original, name, getattr(saved, name))
     for name in ("status", "revision", "submitted_at", "locked_at", "narrative"):
         setattr(original, name, getattr(saved, name))
     return original
+
+
+def _unsent_version(current: Report, user) -> Report:
+    """``current`` itself when it was never submitted; else, for a returned or reopened
+    report, its next version (a draft with the same figures and text), ``current`` being
+    superseded with the snapshot, record ids and text it was submitted with."""
+    if current.submitted_at is None:
+        return current
+    ReportDefinition.objects.select_for_update().filter(pk=current.definition_id).first()
+    last = Report.objects.filter(definition=current.definition_id, area=current.area_id).aggregate(
+        last=Max("version")
+    )["last"]
+    now = timezone.now()
+    current.status = S.SUPERSEDED
+    current.revision += 1
+    current.save(update_fields=["status", "revision"])
+    following = Report.objects.create(
+        definition_id=current.definition_id,
+        area=current.area,
+        period=current.period,
+        version=last + 1,
+        status=S.DRAFT,
+        narrative=current.narrative,
+        figure_keys=current.figure_keys,
+        generated_by=user,
+        generated_at=now,
+    )
+    ReportEvent.objects.create(
+        report=following,
+        action=ReportAction.GENERATED,
+        by=user,
+        at=now,
+        comment=_("Made from version %(version)s, which was sent back; it keeps what it held.")
+        % {"version": current.version},
+    )
+    return following
 
 
 def _wrong_step(report: Report) -> WorkflowError:
@@ -323,13 +392,18 @@ def _required(comment: str, message: str) -> str:
 
 def submit(report: Report, user, comment: str = "", *, revision: int | None = None) -> Report:
     """Freeze the figures and send the report up: to the sub-district for a community's
-    report, to the district for any other. An earlier version still waiting is superseded."""
+    report, to the district for any other. An earlier version still waiting is superseded; a
+    returned or reopened report is sent as its next version (``_unsent_version``)."""
     with transaction.atomic():
         current = _locked(report, revision)
         if current.status not in EDITABLE:
             raise _wrong_step(current)
+        locked = _accepted_version(current.definition_id, current.area_id, current.pk)
+        if locked is not None:
+            raise _locked_error(locked)
         if not may_submit(user, current):
             raise WorkflowError(_("You may not submit the report of %(area)s.") % _area_of(current))
+        current = _unsent_version(current, user)
         freeze(current)
         waiting = Report.objects.select_for_update().filter(
             definition=current.definition_id,
@@ -418,7 +492,8 @@ def reopen(report: Report, user, comment: str = "", *, revision: int | None = No
 
 
 def edit_narrative(report: Report, user, text: str, *, revision: int | None = None) -> Report:
-    """Save a new narrative for a draft or returned report (its history kept)."""
+    """Save a new narrative for a draft or returned report (its history kept); a returned
+    report's first edit goes to its next version (``_unsent_version``)."""
     with transaction.atomic():
         current = _locked(report, revision)
         if current.status not in EDITABLE:
@@ -427,6 +502,7 @@ def edit_narrative(report: Report, user, text: str, *, revision: int | None = No
             raise WorkflowError(_("You may not edit the report of %(area)s.") % _area_of(current))
         if text == current.narrative:
             return _refresh(report, current)
+        current = _unsent_version(current, user)
         saved = _record(current, user, ReportAction.EDITED, narrative=text)
     return _refresh(report, saved)
 

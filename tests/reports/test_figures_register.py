@@ -39,7 +39,9 @@ EXPECTED_2025 = {
     "ethnic_groups": [3, 3, 2, 2, 1, 2, 2],
     "registered_population": [500, 300, 100, 100, None, None, None],
     "floating_population": [80, 50, 20, 20, None, None, None],
-    "minority_share": [Decimal("1.4"), Decimal("1.7"), Decimal("3.0"), Decimal("3.0")] + [None] * 3,
+    # registered (户籍) minority residents only: not 白玉兰 (floating), 阿依吐尔逊 (temporary)
+    "registered_minority_persons": [5, 4, 2, 2, 2, 1, 1],
+    "minority_share": [Decimal("1.0"), Decimal("1.3"), Decimal("2.0"), Decimal("2.0")] + [None] * 3,
     "floating_minority_persons": [2, 1, 1, 1, 0, 1, 1],
     "minority_persons_compound": [3, 2, 2, 2, 0, 1, 1],
     "minority_persons_work_unit": [1, 1, 1, 1, 0, 0, 0],

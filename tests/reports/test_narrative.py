@@ -33,7 +33,8 @@ def test_the_default_template_follows_seed_003():
     assert opening.startswith(
         "{{ area }}现有户籍人口{{ registered_population }}人，流动人口{{ floating_population }}人。"
         "现有{{ ethnic_groups }}个民族成份的少数民族{{ minority_persons }}人、"
-        "共{{ minority_households }}户，占户籍人口的{{ minority_share }}"
+        "共{{ minority_households }}户，其中户籍少数民族{{ registered_minority_persons }}人，"
+        "占户籍人口的{{ minority_share }}"
     )
 
 

@@ -147,7 +147,13 @@ def test_return_and_reopen_need_a_comment_on_the_page(world, login, draft):
     page = community.get(detail(draft))
     assert "请补充节日走访情况" in page.content.decode()
     assert page.context["actions"] == ["submit"] and page.context["can_edit"]
-    post_step(community, draft, "submit")
+    response = post_step(community, draft, "submit")
+    # sent as version 2, the page shows it; version 1 keeps what it was returned with
+    resent = response.context["report"]
+    assert (resent.version, resent.status) == (2, S.SUBMITTED)
+    draft.refresh_from_db()
+    assert draft.status == S.SUPERSEDED
+    draft = resent
     post_step(login(world.pingjiang_staff), draft, "approve")
     bureau = login(world.bureau)
     post_step(bureau, draft, "accept")
