@@ -169,7 +169,12 @@ def figure(key: str) -> Figure:
 
 def _load() -> None:
     # the modules that define the figures register them when imported
-    from reports import figures_outreach, figures_register, figures_services  # noqa: F401
+    from reports import (  # noqa: F401
+        figures_budget,
+        figures_outreach,
+        figures_register,
+        figures_services,
+    )
 
 
 # ---------------------------------------------------------------- computing

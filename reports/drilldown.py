@@ -54,7 +54,7 @@ def shown_value(figure: Figure, value) -> str:
         return MASK
     if figure.measure == SHARE or figure.unit == "%":
         return f"{Decimal(value):.1f}%"
-    if figure.measure == SUM:
+    if figure.is_money:
         return f"{Decimal(value):.2f}"
     if figure.measure == MEDIAN:
         return f"{Decimal(value):.1f}"

@@ -219,6 +219,7 @@ class ReportAction(models.TextChoices):
     APPROVED = "approved", _("Approved")
     ACCEPTED = "accepted", _("Accepted and locked")
     REOPENED = "reopened", _("Reopened")
+    SUPERSEDED = "superseded", _("Superseded by a later version")
 
 
 class ReportEvent(models.Model):

@@ -36,7 +36,9 @@ DEFAULT_TEMPLATE = """\
 辖区{{ communities }}个社区中，有{{ secretary_liaison_communities }}个社区由书记担任统战联络员；\
 建有少数民族联络组{{ liaison_groups }}个，联络员{{ liaisons }}名，形成了街道、社区、联络组三级\
 纵横交错的组织网络。本期召开民族工作会议{{ meetings_held }}次（按制度应开{{ meetings_due }}次），\
-定期研究和协调民族工作。
+定期研究和协调民族工作。\
+将创建经费列入年初预算，本年度安排经费{{ budget }}元，已支出{{ budget_spent }}元\
+（占{{ budget_spent_share }}），用于开展民族工作宣传、帮困及各项活动。
 
 三、活动开展
 本期走访少数民族家庭{{ visits }}次，走访到{{ minority_households_visited }}户，占少数民族家庭的\

@@ -208,9 +208,7 @@ def generate(definition: ReportDefinition, area: Area, user) -> Report:
         last = earlier.aggregate(last=Max("version"))["last"] or 0
         now = timezone.now()
         for old in earlier.select_for_update().filter(status__in=EDITABLE):
-            old.status = S.SUPERSEDED
-            old.revision += 1
-            old.save(update_fields=["status", "revision"])
+            _supersede(old, user, last + 1)
         report = Report.objects.create(
             definition=definition,
             area=area,
@@ -318,6 +316,25 @@ def _area_of(report: Report) -> dict:
     return {"area": report.area.name}
 
 
+def _submitted_by(report: Report) -> int | None:
+    """Who sent this version up last (the pk of the user), if anyone."""
+    event = report.events.filter(action=ReportAction.SUBMITTED).order_by("-at", "-pk").first()
+    return event.by_id if event else None
+
+
+def _supersede(report: Report, user, by_version: int) -> None:
+    """Mark ``report`` superseded by version ``by_version``, with who and when."""
+    report.status = S.SUPERSEDED
+    report.revision += 1
+    report.save(update_fields=["status", "revision"])
+    ReportEvent.objects.create(
+        report=report,
+        action=ReportAction.SUPERSEDED,
+        by=user,
+        comment=_("Superseded by version %(version)s.") % {"version": by_version},
+    )
+
+
 def _record(report: Report, user, action: str, comment: str = "", **changes) -> Report:
     """Save the step's changes (and a new revision) and its event."""
     now = timezone.now()
@@ -351,9 +368,7 @@ def _unsent_version(current: Report, user) -> Report:
         last=Max("version")
     )["last"]
     now = timezone.now()
-    current.status = S.SUPERSEDED
-    current.revision += 1
-    current.save(update_fields=["status", "revision"])
+    _supersede(current, user, last + 1)
     following = Report.objects.create(
         definition_id=current.definition_id,
         area=current.area,
@@ -412,9 +427,7 @@ def submit(report: Report, user, comment: str = "", *, revision: int | None = No
             version__lt=current.version,
         )
         for older in waiting:
-            older.status = S.SUPERSEDED
-            older.revision += 1
-            older.save(update_fields=["status", "revision"])
+            _supersede(older, user, current.version)
         saved = _record(
             current,
             user,
@@ -435,6 +448,10 @@ def approve(report: Report, user, comment: str = "", *, revision: int | None = N
         if not may_approve(user, current):
             raise WorkflowError(
                 _("Only the sub-district above %(area)s approves its reports.") % _area_of(current)
+            )
+        if _submitted_by(current) == user.pk:
+            raise WorkflowError(
+                _("A report is approved by someone other than the one who submitted it.")
             )
         saved = _record(
             current, user, ReportAction.APPROVED, (comment or "").strip(), status=S.APPROVED

@@ -61,6 +61,7 @@ def test_resubmitting_a_returned_report_keeps_what_was_first_submitted(world, de
         ReportAction.GENERATED,
         ReportAction.SUBMITTED,
         ReportAction.RETURNED,
+        ReportAction.SUPERSEDED,  # by version 2, with who and when
     ]
     # the caller's object is now the resubmitted version, which the page redirects to
     assert (report.version, report.status) == (2, S.SUBMITTED)
