@@ -253,7 +253,20 @@ def _compute(keys, areas: list[Area], period: Period) -> Computation:
         if f.split_of and f.measure in (COUNT, SUM):
             parts[f.split_of].append(f)
     for whole_key, split in parts.items():
-        result.values.update(_compute_parts(CATALOGUE[whole_key], split, areas, paths, period))
+        whole = CATALOGUE[whole_key]
+        result.values.update(
+            _compute_parts(whole, split, areas, paths, period, with_whole=whole_key in wanted)
+        )
+    # counts and sums over the very same records (the assistance given and its value) are
+    # read in one query
+    together = defaultdict(list)
+    for key in wanted:
+        f = CATALOGUE[key]
+        if f.measure in (COUNT, SUM) and key not in result.values:
+            together[(f.records, f.area_field)].append(f)
+    for figures in together.values():
+        if len(figures) > 1:
+            result.values.update(_compute_together(figures, top, areas, paths, period))
     for key in wanted:
         f = CATALOGUE[key]
         if f.measure != SHARE and key not in result.values:
@@ -290,14 +303,34 @@ def _under(paths: dict[int, str], area: Area, groups: dict[int, object]):
             yield value
 
 
-def _compute_parts(whole: Figure, split: list[Figure], areas, paths, period) -> dict:
+def _aggregate(f: Figure):
+    return Count("pk") if f.measure == COUNT else Sum(f.value_field)
+
+
+def _compute_together(figures: list[Figure], top: Area, areas, paths, period) -> dict:
+    """Counts and sums over the same records, in one query grouped by area."""
+    f0 = figures[0]
+    aggregates = {f"v{n}": _aggregate(f) for n, f in enumerate(figures)}
+    rows = list(f0.records(top, period).order_by().values(f0.area_field).annotate(**aggregates))
+    found = {}
+    for n, f in enumerate(figures):
+        groups = {row[f0.area_field]: row[f"v{n}"] for row in rows}
+        zero = 0 if f.measure == COUNT else CENT
+        found[f.key] = {a.pk: _total(_under(paths, a, groups), zero) for a in areas}
+    return found
+
+
+def _compute_parts(
+    whole: Figure, split: list[Figure], areas, paths, period, *, with_whole: bool = False
+) -> dict:
     """The values of figures that are parts of ``whole`` (one ``split_field``), in one query
-    grouped by area and that field."""
+    grouped by area and that field; and the whole's too when ``with_whole`` (the sum of its
+    parts' groups, when it measures as they do)."""
     field_name = split[0].split_field
     if any(f.split_field != field_name or f.measure != split[0].measure for f in split):
         return {f.key: _compute_one(f, top_area(areas), areas, paths, period) for f in split}
     f0 = split[0]
-    aggregate = Count("pk") if f0.measure == COUNT else Sum(f0.value_field)
+    aggregate = _aggregate(f0)
     zero = 0 if f0.measure == COUNT else CENT
     rows = (
         whole.records(top_area(areas), period)
@@ -308,12 +341,19 @@ def _compute_parts(whole: Figure, split: list[Figure], areas, paths, period) -> 
     groups = defaultdict(dict)  # split value → area pk → value
     for row in rows:
         groups[str(row[field_name])][row[f0.area_field]] = row["value"]
-    return {
+    found = {
         f.key: {
             a.pk: _total(_under(paths, a, groups.get(str(f.split_value), {})), zero) for a in areas
         }
         for f in split
     }
+    if with_whole and whole.measure == f0.measure and whole.value_field == f0.value_field:
+        every = defaultdict(lambda: zero)
+        for by_area in groups.values():
+            for area_pk, value in by_area.items():
+                every[area_pk] += value or zero
+        found[whole.key] = {a.pk: _total(_under(paths, a, every), zero) for a in areas}
+    return found
 
 
 def _compute_one(f: Figure, top: Area, areas, paths, period: Period) -> dict[int, object]:

@@ -93,13 +93,6 @@ def floating_minority_persons(area: Area, period: Period):
     )
 
 
-def _residing(kind: str):
-    def records(area: Area, period: Period):
-        return minority_persons(area, period).filter(household__residence_kind=kind)
-
-    return records
-
-
 def ethnic_groups(area: Area, period: Period):
     """The ethnic groups of the minority persons on the register."""
     return Ethnicity.objects.filter(
@@ -249,8 +242,9 @@ register(
             unit=PERSONS,
             definition=_("Minority residents whose household lives in this kind of place."),
             section=Section.BASIC,
-            records=_residing(kind.value),
-            record_model="residents.Person",
+            split_of="minority_persons",
+            split_field="household__residence_kind",
+            split_value=kind.value,
         )
         for kind in ResidenceKind
     ],

@@ -15,7 +15,7 @@ def test_the_sub_district_does_not_approve_what_it_submitted_itself(world, defin
     make_people(world)
     report = workflow.generate(definition, world.pingjianglu, world.pingjiang_staff)
     report = workflow.submit(report, world.pingjiang_staff)
-    with pytest.raises(WorkflowError, match="someone other than"):
+    with pytest.raises(WorkflowError, match="上报人以外"):
         workflow.approve(report, world.pingjiang_staff)
     report.refresh_from_db()
     assert report.status == S.SUBMITTED
