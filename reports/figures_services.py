@@ -8,7 +8,7 @@ they are worked out for each row area on its own: one query with a conditional c
 area, over the records of the table's top area, which hold those of every area under it.
 """
 
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +18,7 @@ from reports.figures_register import PERSONS, YUAN
 from reports.periods import Period
 from residents.models import Person
 from services import figures as services_figures
-from services.models import ServiceCategory
+from services.models import CardUse, ServiceCategory
 
 
 def merchants(area: Area, period: Period):
@@ -49,8 +49,15 @@ def uses(area: Area, period: Period):
 
 def holders_served(area: Area, period: Period):
     """The residents whose cards ``uses`` holds: what ``card_holders_served`` counts."""
-    used = services_figures.use_records(area, period.start, period.end)
-    return Person.objects.filter(pk__in=used.order_by().values("card__holder"))
+    # the residents of the area with a use: a correlated EXISTS per resident of the area (an
+    # index probe each), never "every person × every use" when the planner misjudges sizes
+    used = CardUse.objects.filter(
+        card__holder=OuterRef("pk"),
+        archived_at__isnull=True,
+        used_on__gte=period.start,
+        used_on__lte=period.end,
+    )
+    return Person.objects.filter(community__path__startswith=area.path).filter(Exists(used))
 
 
 def per_area(records, prefix: str):

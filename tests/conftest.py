@@ -122,3 +122,36 @@ def login(client):
         return client
 
     return _login
+
+
+# ---------------------------------------------------------------- PostgreSQL housekeeping
+
+VACUUM_EVERY = 300  # tests
+_tests_run = 0
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Every few hundred tests on PostgreSQL, VACUUM ANALYZE the test database. Each test's
+    rolled-back rows stay behind as dead tuples while the statistics still say the tables are
+    empty; when autovacuum falls behind (a busy machine), the planner then nests loops over
+    thousands of dead rows and one query of a test can take minutes."""
+    yield
+    global _tests_run
+    _tests_run += 1
+    if _tests_run % VACUUM_EVERY:
+        return
+    from django.db import connections
+
+    connection = connections["default"]
+    if connection.vendor != "postgresql" or not connection.settings_dict["NAME"].startswith(
+        "test_"
+    ):
+        return
+    raw = connection.get_new_connection(connection.get_connection_params())
+    try:
+        raw.autocommit = True
+        with raw.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    finally:
+        raw.close()
