@@ -26,7 +26,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from reports import catalogue
-from reports.catalogue import MEDIAN, SHARE, SUM, Figure
+from reports.catalogue import SHARE, SUM, Figure
+from reports.narrative import format_value
 from residents.names import masked_name
 from residents.pages import page_of
 from residents.selectors import MASK, Presenter, Viewer
@@ -48,19 +49,9 @@ def record_model(figure: Figure) -> type[Model]:
 
 
 def shown_value(figure: Figure, value) -> str:
-    """A figure's value as the pages show it: counts whole, money with two decimals, shares
-    with a per cent sign, medians with one decimal, nothing known as "—"."""
-    if value is None:
-        return MASK
-    if figure.measure == SHARE or figure.unit == "%":
-        return f"{Decimal(value):.1f}%"
-    if figure.is_money:
-        return f"{Decimal(value):.2f}"
-    if figure.measure == MEDIAN:
-        return f"{Decimal(value):.1f}"
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return str(int(value))
-    return str(value)
+    """A figure's value as the pages show it: the one formatting of ``narrative.format_value``
+    (counts whole, money with two decimals, shares with a per cent sign)."""
+    return format_value(figure, value)
 
 
 # ---------------------------------------------------------------- listings by model

@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from django.utils.translation import gettext
-
 from reports.catalogue import MEDIAN, SHARE
 
 # The special placeholders that are not figures.
@@ -84,8 +82,8 @@ def figure_placeholders(template: str) -> list[str]:
 
 
 def is_money(figure) -> bool:
-    """A sum of yuan, or a custom figure counted in yuan (the dibao supplement)."""
-    return figure.is_money or str(figure.unit) == gettext("yuan")
+    """A sum of yuan, or a custom figure marked as money (the dibao supplement, the budget)."""
+    return figure.is_money
 
 
 def format_value(figure, value) -> str:
