@@ -86,7 +86,7 @@ class RegisterExporter:
         uncover a formula) adapts text to what the file can hold."""
         for person in persons:
             self.row_count += 1
-            cells = register_cells(self.presenter.row(person), self.archived_label)
+            cells = register_cells(self.presenter.flat_row(person), self.archived_label)
             if clean is not None:
                 cells = [clean(c) for c in cells]
             yield [safe_cell(c) for c in cells]

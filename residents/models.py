@@ -5,6 +5,7 @@ copy of its household's community (``community``), kept in step by ``Person.save
 ``operations.household_move``, so scoping a 100,000-person list joins one small table.
 """
 
+import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -379,11 +380,15 @@ class Person(models.Model):
         return self.archived_at is not None
 
     def age_on(self, day=None) -> int | None:
-        if not self.birth_date:
-            return None
-        day = day or timezone.localdate()
-        years = day.year - self.birth_date.year
-        return years - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
+        return age_in_years(self.birth_date, day or timezone.localdate())
+
+
+def age_in_years(birth_date: datetime.date | None, day: datetime.date) -> int | None:
+    """Whole years from ``birth_date`` to ``day`` (None without a birth date)."""
+    if not birth_date:
+        return None
+    years = day.year - birth_date.year
+    return years - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
 class DibaoStandard(models.Model):

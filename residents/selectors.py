@@ -27,6 +27,7 @@ from residents.models import (
     RegistrationKind,
     Relation,
     Sex,
+    age_in_years,
 )
 from residents.typed_input import whole_number
 
@@ -121,10 +122,9 @@ class PersonRow:
     status: str
     flags: list[str] = field(default_factory=list)
     archived: bool = False
-
-    @property
-    def household_id(self) -> int:
-        return self.person.household_id
+    pk: int = 0
+    household_id: int = 0
+    person_status: str = ""  # the stored value ("active"), beside its label in ``status``
 
 
 def _labels(choices) -> dict[str, str]:
@@ -152,18 +152,20 @@ class Presenter:
         self.featured_building = str(HonourKind.FEATURED_BUILDING.label)
 
     def hardship_of(self, household: Household) -> list[str]:
+        return self._hardship(household, "")
+
+    def _hardship(self, record, prefix: str) -> list[str]:
         if not self.viewer.sensitive:
             return []
-        labels = [label for name, label in self.hardship if getattr(household, name)]
-        if household.other_hardship:
-            labels.append(household.other_hardship)
+        labels = [label for name, label in self.hardship if getattr(record, prefix + name)]
+        other = getattr(record, prefix + "other_hardship")
+        if other:
+            labels.append(other)
         return labels
 
-    def row(self, person: Person) -> PersonRow:
-        viewer = self.viewer
-        household = person.household
-        flags = self.hardship_of(household)
-        if viewer.sensitive and person.is_key_person:
+    def _flags(self, hardship: list[str], person) -> list[str]:
+        flags = hardship
+        if self.viewer.sensitive and person.is_key_person:
             flags.append(self.key_person)
         if getattr(person, "has_model_family", False):
             flags.append(self.model_family)
@@ -171,13 +173,21 @@ class Presenter:
             flags.append(self.featured_building)
         if person.is_volunteer:
             flags.append(self.volunteer)
+        return flags
+
+    def row(self, person: Person) -> PersonRow:
+        """The row of a person model instance (with its household and community)."""
+        household = person.household
         return PersonRow(
             person=person,
+            pk=person.pk,
+            household_id=person.household_id,
+            person_status=person.status,
             name=person.name,
             sex=self.sex.get(person.sex, person.sex),
             age=person.age_on(self.today),
-            ethnicity=shown_ethnicity(person, viewer),
-            id_number=shown_id_number(person.id_number, viewer),
+            ethnicity=shown_ethnicity(person, self.viewer),
+            id_number=shown_id_number(person.id_number, self.viewer),
             relation=self.relation.get(person.relation, person.relation),
             address=household.address,
             community=person.community.name,
@@ -186,8 +196,33 @@ class Presenter:
                 household.registration_kind, household.registration_kind
             ),
             status=self.status.get(person.status, person.status),
-            flags=flags,
+            flags=self._flags(self.hardship_of(household), person),
             archived=person.is_archived or household.is_archived,
+        )
+
+    def flat_row(self, person) -> PersonRow:
+        """The row of one of ``flat_persons``' tuples: the list and the export read tens of
+        thousands of rows, and building four model instances per row was most of the time
+        a page spent in Python (bench/registry_bench.py)."""
+        registration = person.household__registration_kind
+        return PersonRow(
+            person=None,
+            pk=person.id,
+            household_id=person.household_id,
+            person_status=person.status,
+            name=person.name,
+            sex=self.sex.get(person.sex, person.sex),
+            age=age_in_years(person.birth_date, self.today),
+            ethnicity=person.ethnicity__name if self.viewer.sensitive else MASK,
+            id_number=shown_id_number(person.id_number, self.viewer),
+            relation=self.relation.get(person.relation, person.relation),
+            address=person.household__address,
+            community=person.community__name,
+            household_number=person.household__ledger_number,
+            registration=self.registration.get(registration, registration),
+            status=self.status.get(person.status, person.status),
+            flags=self._flags(self._hardship(person, "household__"), person),
+            archived=person.archived_at is not None or person.household__archived_at is not None,
         )
 
 
@@ -246,6 +281,13 @@ def register_persons(user):
         .only(*ROW_FIELDS)
     )
     return with_honour_flags(persons).order_by("household_id", "id")
+
+
+def flat_persons(persons):
+    """``persons`` (from ``register_persons``) as named tuples of what a row needs."""
+    return persons.values_list(
+        "id", "household_id", *ROW_FIELDS, "has_model_family", "has_featured_building", named=True
+    )
 
 
 def years_before(day: datetime.date, years: int) -> datetime.date:
@@ -421,7 +463,7 @@ class PageWindow:
 
 
 def cursor_of(person) -> str:
-    return f"{person.household_id}.{person.pk}"
+    return f"{person.household_id}.{person.id}"
 
 
 _CURSOR = re.compile(r"(\d{1,18})\.(\d{1,18})")

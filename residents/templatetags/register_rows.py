@@ -43,7 +43,7 @@ def register_rows(rows, household_path):
         flags = "".join(_FLAG.format(escape(flag)) for flag in row.flags)
         status = (
             f' <span class="badge text-bg-light border">{escape(row.status)}</span>'
-            if row.person.status != "active"
+            if row.person_status != "active"
             else ""
         )
         address = escape(row.address)
@@ -52,7 +52,7 @@ def register_rows(rows, household_path):
                 ' class="text-body-secondary"' if row.archived else "",
                 path,
                 row.household_id,
-                row.person.pk,
+                row.pk,
                 escape(row.name),
                 archived if row.archived else "",
                 status,
