@@ -235,6 +235,13 @@ class User(AbstractUser):
         _("mobile phone"), max_length=11, blank=True, validators=[mobile_validator]
     )
 
+    must_change_password = models.BooleanField(
+        _("must change password at next sign-in"),
+        default=False,
+        help_text=_("Set for accounts whose password someone else chose."),
+    )
+    password_changed_at = models.DateTimeField(_("password last changed"), null=True, blank=True)
+
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     class Meta(AbstractUser.Meta):
@@ -384,3 +391,69 @@ class ExportLog(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.label} ({self.row_count})"
+
+
+class AuditKind(models.TextChoices):
+    CREATE = "create", _("created")
+    CHANGE = "change", _("changed")
+    ARCHIVE = "archive", _("archived")
+    RESTORE = "restore", _("restored")
+    DELETE = "delete", _("deleted")
+    SIGN_IN = "sign_in", _("signed in")
+    SIGN_IN_FAILED = "sign_in_failed", _("sign-in failed")
+    LOCKED_OUT = "locked_out", _("locked out")
+    SIGN_OUT = "sign_out", _("signed out")
+    PASSWORD_CHANGE = "password_change", _("password changed")
+    TWO_FACTOR = "two_factor", _("two-factor setting changed")
+    REVEAL_ID = "reveal_id", _("full ID number revealed")
+    EXPORT = "export", _("exported")
+    ANONYMISE = "anonymise", _("personal data anonymised")
+    PURGE = "purge", _("audit records purged")
+
+
+class AuditEvent(models.Model):
+    """One line of the audit log (append-only): who did what, when, from which address, to
+    which record, and what changed. Written by ``network.audit``; district bureau staff
+    read and export it; nothing edits or deletes it but the retention purge."""
+
+    append_only = True
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+    )
+    username = models.CharField(_("user name"), max_length=150, blank=True)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=AuditKind.choices, db_index=True)
+    area = models.ForeignKey(
+        Area,
+        verbose_name=_("area"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    object_type = models.CharField(_("record type"), max_length=100, blank=True)
+    object_id = models.CharField(_("record"), max_length=64, blank=True)
+    object_label = models.CharField(_("description"), max_length=200, blank=True)
+    changes = models.JSONField(_("what changed"), default=dict, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_area_field = "area"
+
+    class Meta:
+        verbose_name = _("audit record")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+        permissions = [("export_auditevent", _("Can export the audit log"))]
+
+    def __str__(self):
+        who = self.username or (self.user.username if self.user_id else "")
+        return f"{self.at:%Y-%m-%d %H:%M} {who} {self.get_kind_display()} {self.object_label}"

@@ -485,6 +485,9 @@ class Visit(Archivable):
         related_name="+",
     )
     submission_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    version = models.PositiveIntegerField(
+        _("version"), default=1, editable=False, help_text=_("Raised by every saved edit.")
+    )
 
     history = HistoricalRecords(m2m_fields=[visitors, visiting_liaisons])
     objects = CaseworkQuerySet.as_manager()
