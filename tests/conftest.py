@@ -5,6 +5,7 @@ import datetime
 from dataclasses import dataclass
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from network.models import Area, AreaLevel, LiaisonGroup, Role, User
@@ -122,6 +123,17 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker):
+    """One transaction around a whole test module, rolled back after its last test: a
+    module-scoped fixture may build data once (a seeded demo district takes seconds) and each
+    test, asking for ``db`` as well, runs in a savepoint inside it. Tests of such a module
+    that need an empty database belong in another module."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)
 
 
 # ---------------------------------------------------------------- PostgreSQL housekeeping

@@ -20,10 +20,16 @@ def seed(*args):
     return out.getvalue()
 
 
+@pytest.fixture(scope="module")
+def seeded(module_db):
+    """The default demo register (about 300 households) for seed 5, built once for the
+    module (tests that seed for themselves are in test_demo_runs.py)."""
+    seed("--seed", "5", "--years", "0")  # the register only: no years of outreach
+
+
 @pytest.fixture
-def demo(db):
-    """The default demo register (about 300 households) for seed 5."""
-    seed("--seed", "5")
+def demo(seeded, db):
+    """Each test in a savepoint of the module's seeded database."""
 
 
 def fingerprint():
@@ -130,47 +136,3 @@ def test_addresses_are_on_the_streets_of_their_community(demo):
     assert Household.objects.filter(community__name="平江路社区", address__startswith="平江路")
     mobiles = Person.objects.exclude(mobile="").values_list("mobile", flat=True)
     assert all(len(m) == 11 and m.startswith("1") for m in mobiles)
-
-
-def test_seed_demo_again_keeps_the_register(db):
-    seed("--seed", "3")
-    Household.objects.filter(address__startswith="平江路").update(notes="已走访")
-    counts = (Household.objects.count(), Person.objects.count(), Honour.objects.count())
-    output = seed("--seed", "3")
-    assert "keeping" in output
-    assert (Household.objects.count(), Person.objects.count(), Honour.objects.count()) == counts
-    assert Household.objects.filter(notes="已走访").exists()
-    assert DibaoStandard.objects.count() == 2
-
-
-def test_seed_demo_with_households_builds_that_many(db):
-    seed("--seed", "3", "--households", "50")
-    assert Household.objects.count() == 50
-    assert 50 <= Person.objects.count() <= 250
-
-
-def test_same_seed_gives_the_same_register_and_another_seed_another(db):
-    # --years 0: no outreach records, which would protect the households from deletion
-    seed("--seed", "9", "--households", "40", "--years", "0")
-    first = fingerprint()
-    Honour.objects.all().delete()
-    Person.objects.all().delete()
-    Household.objects.all().delete()
-    seed("--seed", "9", "--households", "40", "--years", "0")
-    assert fingerprint() == first
-    Honour.objects.all().delete()
-    Person.objects.all().delete()
-    Household.objects.all().delete()
-    seed("--seed", "10", "--households", "40", "--years", "0")
-    assert fingerprint() != first
-
-
-def test_benchmark_size_fixes_the_number_of_persons(db):
-    from residents import demo
-
-    seed("--seed", "1", "--households", "0")  # the district without households
-    with pytest.raises(ValueError):
-        demo.build(seed=1, stdout=io.StringIO(), households=40, persons=201)
-    demo.build(seed=1, stdout=io.StringIO(), households=40, persons=100)
-    assert Household.objects.count() == 40
-    assert Person.objects.count() == 100

@@ -6,8 +6,6 @@ import datetime
 import io
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -47,9 +45,16 @@ def counts():
     return {model._meta.label: model.objects.count() for model in MODELS}
 
 
-@pytest.fixture
-def built(db):
+@pytest.fixture(scope="module")
+def seeded(module_db):
+    """Built once for the module (tests that build for themselves: test_demo_runs.py)."""
     return build_world()
+
+
+@pytest.fixture
+def built(seeded, db):
+    """Each test in a savepoint of the module's seeded database."""
+    return seeded
 
 
 def subdistricts():
@@ -177,51 +182,3 @@ def test_build_again_keeps_everything(built):
 
 class _Rollback(Exception):
     pass
-
-
-def test_the_same_seed_builds_the_same_services(db):
-    def snapshot():
-        return (
-            sorted(
-                ServiceCard.objects.values_list("number", "holder__name", "issued_on", "status")
-            ),
-            sorted(
-                CardUse.objects.values_list(
-                    "card__number", "merchant__name", "used_on", "value_before"
-                )
-            ),
-            sorted(
-                Survey.objects.values_list("household__address", "surveyed_on", "submission_key")
-            ),
-            sorted(Merchant.objects.values_list("name", "submission_key")),
-            sorted(Agreement.objects.values_list("number", "valid_to", "submission_key")),
-            sorted(CardUse.objects.values_list("submission_key", flat=True)),
-        )
-
-    try:
-        with transaction.atomic():
-            build_world(seed=5, households=60, years=1)
-            first = snapshot()
-            raise _Rollback
-    except _Rollback:
-        pass
-    assert not Merchant.objects.exists()
-    build_world(seed=5, households=60, years=1)
-    assert snapshot() == first
-    assert first[0] and first[1]
-
-
-def test_no_years_no_services(db):
-    out = io.StringIO()
-    network_demo.build(seed=1, stdout=out)
-    residents_demo.build(seed=1, stdout=out, households=30)
-    assert demo.build(seed=1, stdout=out, years=0) == []
-    assert not Merchant.objects.exists()
-
-
-def test_seed_demo_prints_the_till_logins(db):
-    out = io.StringIO()
-    call_command("seed_demo", "--seed", "2", "--households", "40", "--years", "1", stdout=out)
-    text = out.getvalue()
-    assert "majilamian" in text and "lanzhoumian" in text
-    assert Merchant.objects.exists() and CardUse.objects.exists()
