@@ -77,3 +77,12 @@ def test_database_url_selects_postgresql():
     )
     assert result.returncode == 0, result.stderr
     assert "postgresql" in result.stdout
+
+
+def test_production_collects_the_static_files(tmp_path):
+    """The manifest storage rewrites every URL a CSS or JS file names: a reference to a
+    file that is not there (a vendored library's source map) fails the whole deployment."""
+    result = manage("collectstatic", "--noinput", STATIC_ROOT=str(tmp_path), **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "staticfiles.json").exists()
+    assert list(tmp_path.glob("vendor/bootstrap/bootstrap.min.*.css.gz"))
