@@ -23,6 +23,8 @@ messages: $(STAMP)
 	fi
 
 # Set up and serve on SQLite with the demo district (loaded once; re-running keeps data).
+# The demo accounts keep their printed password: no forced change at first sign-in.
+run: export TONGXIN_DEMO_FORCE_PASSWORD_CHANGE = false
 run: messages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo

@@ -225,7 +225,10 @@ def user_create_with_post(
     start_date=None,
 ) -> tuple[User, Post]:
     with transaction.atomic():
-        user = User(username=username, real_name=real_name, mobile=mobile)
+        # Someone else chose the password: the new user chooses their own at first sign-in.
+        user = User(
+            username=username, real_name=real_name, mobile=mobile, must_change_password=True
+        )
         user.set_password(password)
         user.full_clean(exclude=["password"])
         user.save()
@@ -397,7 +400,10 @@ def users_import(*, by, rows: list[Row]) -> ImportResult:
             user = existing_users.get(plan["username"])
             if user is None:
                 user = User(
-                    username=plan["username"], real_name=plan["real_name"], mobile=plan["mobile"]
+                    username=plan["username"],
+                    real_name=plan["real_name"],
+                    mobile=plan["mobile"],
+                    must_change_password=True,  # chosen by the uploader or generated
                 )
                 user.set_password(plan["password"])
                 user.save()

@@ -208,7 +208,8 @@ def till_login_create(*, merchant: Merchant, username: str, real_name: str, pass
         raise ValidationError(
             _("%(merchant)s is no longer a partner merchant.") % {"merchant": merchant.name}
         )
-    user = User(username=username, real_name=real_name)
+    # the password is the staff's choice: the cashier chooses their own at first sign-in
+    user = User(username=username, real_name=real_name, must_change_password=True)
     user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()

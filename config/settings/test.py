@@ -13,3 +13,9 @@ STORAGES = {
 LANGUAGE_CODE = "zh-hans"
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# Tests of the demo's pages sign in as the seeded accounts, as `make run` does (Makefile);
+# tests/network/test_signin_password_rules.py switches the forced change back on.
+TONGXIN_DEMO_FORCE_PASSWORD_CHANGE = False
+# django-axes stays on (and AxesStandaloneBackend first): the test client's login() gives
+# authenticate() no request, so tests sign in with force_login() or through the login page.

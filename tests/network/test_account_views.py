@@ -38,11 +38,12 @@ def test_subdistrict_staff_give_a_new_liaison_a_login(world, login):
     )
     page = response.content.decode()
     assert "初始密码" in page  # the generated password is shown once
-    # the new liaison can sign in and sees their community
+    # the new liaison chooses their own password first, then sees their community
     client.logout()
-    assert (
-        login(user).get(reverse("network:area-detail", args=[world.ganjiang.pk])).status_code == 200
-    )
+    area_url = reverse("network:area-detail", args=[world.ganjiang.pk])
+    assert login(user).get(area_url)["Location"] == reverse("password_change")
+    User.objects.filter(pk=user.pk).update(must_change_password=False)
+    assert client.get(area_url).status_code == 200
 
 
 def test_new_account_in_another_subdistrict_is_refused(world, login):

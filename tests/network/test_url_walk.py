@@ -7,7 +7,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from network.scoped import ACCOUNT, LOGIN, PUBLIC, SCOPED
 
-PUBLIC_URL_NAMES = {"login", "logout", "healthz", "set_language", "card-verify"}
+PUBLIC_URL_NAMES = {
+    "login",
+    "login-code",  # the two-factor code after the password
+    "admin-login",  # sends the admin's sign-in to the one above
+    "logout",
+    "healthz",
+    "set_language",
+    "card-verify",
+}
 DUMMY_VALUES = {
     "int": 987654,
     "str": "x",

@@ -1,8 +1,11 @@
 import importlib
 
 from django.apps import apps
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+
+from network.models import User
 
 
 class Command(BaseCommand):
@@ -42,3 +45,13 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(_("Demo logins (password unless changed since):")))
         for username, password, role, where in logins:
             self.stdout.write(f"  {username:<18} {password:<14} {role} · {where}")
+        if settings.TONGXIN_DEMO_FORCE_PASSWORD_CHANGE:
+            # Everyone knows the demo password: each account chooses its own at first
+            # sign-in (`make run` switches this off to keep the demo logins working).
+            marked = User.objects.filter(
+                username__in=[row[0] for row in logins], password_changed_at__isnull=True
+            ).update(must_change_password=True)
+            if marked:
+                self.stdout.write(
+                    _("Each demo account is asked to choose a new password at its first sign-in.")
+                )
