@@ -2,18 +2,33 @@
 
 import ipaddress
 
+from django.conf import settings
+
 from network.models import ExportLog
 
 
-def client_ip(request) -> str | None:
-    """The client address; behind nginx the first X-Forwarded-For entry. A client can put
-    anything in that header, so a value that is not an IP address is dropped, not stored."""
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    address = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
+def _valid(address: str | None) -> str | None:
     try:
-        return str(ipaddress.ip_address(address or ""))
+        return str(ipaddress.ip_address((address or "").strip()))
     except ValueError:
         return None
+
+
+def client_ip(request) -> str | None:
+    """The client's address. ``X-Forwarded-For`` is trusted only behind the number of proxies
+    given by the setting ``TRUSTED_PROXY_COUNT`` (default 0: the header is ignored and the
+    address is ``REMOTE_ADDR``). Each proxy appends the address it received the request from,
+    so behind N proxies the client is the N-th entry from the end; anything a client put in
+    front of that is ignored. A header with fewer entries than proxies is not believed, and
+    a value that is not an IP address is dropped, not stored."""
+    meta = getattr(request, "META", None) or {}
+    proxies = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0) or 0)
+    if proxies > 0:
+        entries = [e.strip() for e in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        entries = [e for e in entries if e]
+        if len(entries) >= proxies:
+            return _valid(entries[-proxies])
+    return _valid(meta.get("REMOTE_ADDR"))
 
 
 def log_export(
@@ -26,13 +41,28 @@ def log_export(
     filters: dict | None = None,
     area=None,
 ) -> ExportLog:
-    return ExportLog.objects.create(
+    """Log one export in the export log and in the audit log (kind EXPORT)."""
+    from network import audit  # audit imports client_ip from here
+
+    kept = {k: v for k, v in (filters or {}).items() if v not in ("", None, [])}
+    entry = ExportLog.objects.create(
         user=request.user,
         exporter=exporter,
         label=label[:200],
         file_format=file_format,
-        filters={k: v for k, v in (filters or {}).items() if v not in ("", None, [])},
+        filters=kept,
         row_count=row_count,
         area=area,
         ip_address=client_ip(request),
     )
+    audit.record(
+        audit.AuditKind.EXPORT,
+        user=request.user,
+        obj=entry,
+        object_label=f"{label} ({file_format})",
+        area=area,
+        changes={"exporter": exporter, "rows": row_count, "filters": kept},
+        note=f"{label} · {file_format} · {row_count}",
+        request=request,
+    )
+    return entry

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from network import views
+from network import views, views_audit
 
 app_name = "network"
 
@@ -17,4 +17,6 @@ urlpatterns = [
     path("accounts/<int:user_pk>/posts/new/", views.post_create, name="post-create"),
     path("posts/<int:pk>/end/", views.post_end, name="post-end"),
     path("exports/", views.export_log, name="export-log"),
+    path("audit/", views_audit.audit_log, name="audit-log"),
+    path("audit/export/<str:file_format>/", views_audit.audit_export, name="audit-export"),
 ]
