@@ -11,8 +11,10 @@ from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from network import versioning
 from network.access import scope_for, users_visible_to
 from network.models import Area, AreaLevel, LiaisonGroup, User
+from network.versioning import Conflict, StaleEdit, VersionedFormMixin
 from outreach.common import OutreachFilterForm, default_group, may_record_in, recordable_groups
 from outreach.models import (
     Assistance,
@@ -192,9 +194,10 @@ class PairingChoiceField(forms.ModelChoiceField):
         return f"{obj.get_kind_display()} · {obj.partner} ({obj.start_date:%Y-%m-%d})"
 
 
-class VisitForm(forms.ModelForm):
+class VisitForm(VersionedFormMixin, forms.ModelForm):
     """The visit itself. Households, groups, visitors and liaisons offered are those the
-    user may record for or see; a value posted from outside them is refused by the field."""
+    user may record for or see; a value posted from outside them is refused by the field.
+    Editing, it carries the version it was loaded with (network.versioning)."""
 
     photos = PhotosField()
     submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
@@ -459,8 +462,25 @@ class VisitEntry:
     def has_errors(self) -> bool:
         return self.form.is_bound and not self.is_valid()
 
+    def conflicts(self, *, lock: bool = False) -> list[Conflict]:
+        """Editing: the visit, when it changed since the page was loaded (or the page's
+        version is missing or bad). ``lock`` (inside the saving transaction) keeps its row
+        locked until the transaction ends."""
+        if not self.editing:
+            return []
+        found = versioning.check(
+            self.form.instance, self.form.loaded_version, subject=_("this visit"), lock=lock
+        )
+        return [found] if found is not None else []
+
     def save(self, *, by) -> Visit:
+        """Save it all in one transaction; editing, ``StaleEdit`` and nothing written when
+        the visit changed since the page was loaded."""
         with transaction.atomic():
+            if self.editing:
+                conflicts = self.conflicts(lock=True)
+                if conflicts:
+                    raise StaleEdit(conflicts)
             visit = self.form.save(commit=False)
             if self.form.forced_group is not None:
                 visit.liaison_group = self.form.forced_group

@@ -24,6 +24,7 @@ from simple_history.models import HistoricalRecords
 
 from network.access import ScopedQuerySet
 from network.models import Area, AreaLevel, LiaisonGroup
+from network.versioning import bump_version
 from residents.models import Archivable, CaseworkQuerySet, Ethnicity, Household, Person
 
 # ---------------------------------------------------------------- the network's people
@@ -527,6 +528,7 @@ class Visit(Archivable):
     def save(self, *args, **kwargs):
         if self.household_id:
             self.community_id = self.household.community_id
+        bump_version(self, kwargs)  # every saved change makes an open edit form stale
         super().save(*args, **kwargs)
         photos_follow(self.photos, self.community_id, self.liaison_group_id)
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from network.access import get_changeable_or_404, get_visible_or_404
 from network.models import User
 from network.scoped import scoped_view
+from network.versioning import StaleEdit
 from outreach import selectors_visits as selectors
 from outreach.forms_visits import (
     FollowUpFilterForm,
@@ -171,11 +172,12 @@ def visit_detail(request, pk):
     )
 
 
-def _entry_page(request, entry, *, title, visit=None):
+def _entry_page(request, entry, *, title, visit=None, conflicts=()):
     return render(
         request,
         "outreach/visits/visit_form.html",
         {
+            "conflicts": conflicts,
             "entry": entry,
             "form": entry.form,
             "title": title,
@@ -257,8 +259,9 @@ def visit_edit(request, pk):
         user,
         pk=pk,
     )
-    if visit.is_archived:
-        messages.warning(request, _("This visit is archived; restore it before editing."))
+    archived = _("This visit is archived; restore it before editing.")
+    if visit.is_archived and request.method != "POST":
+        messages.warning(request, archived)
         return redirect("outreach:visit-detail", pk=visit.pk)
     search = request.GET.get("q", "")
     title = _("Edit visit")
@@ -266,9 +269,18 @@ def visit_edit(request, pk):
         entry = VisitEntry(user=user, instance=visit, search=search)
         return _entry_page(request, entry, title=title, visit=visit)
     entry = VisitEntry(request.POST, request.FILES, user=user, instance=visit, search=search)
-    if not entry.is_valid():
-        return _entry_page(request, entry, title=title, visit=visit)
-    entry.save(by=user)
+    # A page loaded before someone else saved is refused first, whatever it holds: what
+    # changed is shown, what this user typed is kept, nothing is written.
+    conflicts = entry.conflicts()
+    if not conflicts and visit.is_archived:
+        messages.warning(request, archived)
+        return redirect("outreach:visit-detail", pk=visit.pk)
+    if conflicts or not entry.is_valid():
+        return _entry_page(request, entry, title=title, visit=visit, conflicts=conflicts)
+    try:
+        entry.save(by=user)
+    except StaleEdit as stale:  # saved by someone else a moment ago, under the row lock
+        return _entry_page(request, entry, title=title, visit=visit, conflicts=stale.conflicts)
     messages.success(request, _("The visit is saved."))
     return redirect("outreach:visit-detail", pk=visit.pk)
 

@@ -6,7 +6,9 @@ from residents.models import DibaoStandard, Ethnicity, Honour, Household, IdNumb
 
 
 class NoDeleteAdmin(SimpleHistoryAdmin):
-    """Casework records are archived, never deleted — not even from the admin."""
+    """Casework records are archived, never deleted — not even from the admin. The admin
+    site enforces it for every model of the casework apps (network.admin_site); this base
+    says so here too, and keeps the page size."""
 
     list_per_page = 50
 

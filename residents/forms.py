@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from network.models import Area, AreaLevel
+from network.versioning import VersionedFormMixin
 from residents.duplicates import find_existing_person
 from residents.ethnicity import EthnicityNotFound, find_ethnicity
 from residents.id_numbers import IdNumberError, mask_id_number, parse_id_number
@@ -228,7 +229,9 @@ class HouseholdForm(forms.ModelForm):
         return data
 
 
-class HouseholdUpdateForm(HouseholdForm):
+class HouseholdUpdateForm(VersionedFormMixin, HouseholdForm):
+    """Editing: the form carries the version it was loaded with (network.versioning)."""
+
     class Meta(HouseholdForm.Meta):
         fields = [f for f in HOUSEHOLD_FIELDS if f != "community"] + ["status", "moved_out_on"]
         widgets = {**HouseholdForm.Meta.widgets, "moved_out_on": DATE}
@@ -255,10 +258,11 @@ PERSON_FIELDS = [
 ]
 
 
-class PersonForm(forms.ModelForm):
+class PersonForm(VersionedFormMixin, forms.ModelForm):
     """A member. Ethnicity as typed (回, 回族 or 03); the ID number as typed (full-width
     digits, lower-case x, spaces) gives birth date and sex, which must agree with what was
-    typed. A person already in the register is shown, never entered twice."""
+    typed. A person already in the register is shown, never entered twice. An existing
+    member's card carries the version it was loaded with (network.versioning)."""
 
     ethnicity = forms.CharField(
         label=_("Ethnic group"),

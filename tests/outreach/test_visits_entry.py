@@ -293,6 +293,7 @@ def edit_data(visit, **fields):
     follow_ups = list(visit.follow_ups.all())
     data = entry_data(visit.household, key=None, visited_on=visit.visited_on.isoformat(), **fields)
     data.pop("submission_key")
+    data["version"] = str(visit.version)  # the version the page was loaded with
     data.update(
         {
             "follow_ups-TOTAL_FORMS": str(len(follow_ups)),

@@ -91,6 +91,7 @@ def test_photos_can_be_added_when_editing(world, register, login):
     visit = make_visit(register.ma_household, group=world.pingjianglu_group)
     data = entry_data(register.ma_household, visited_on=visit.visited_on.isoformat())
     data.pop("submission_key")
+    data["version"] = str(visit.version)
     data["photos"] = [jpeg()]
     response = login(world.pingjianglu_liaison).post(url("visit-edit", visit.pk), data)
     assert response.status_code == 302
