@@ -2,7 +2,8 @@
 
 Documented variables (README, "Deploying"): SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL,
 CSRF_TRUSTED_ORIGINS, optionally SECURE_SSL_REDIRECT (default on), SECURE_HSTS_SECONDS.
-With them set, ``python manage.py check --deploy`` reports no warning.
+With them set, ``python manage.py check --deploy`` reports no warning
+(tests/test_settings.py and tests/security/test_web_security.py).
 """
 
 import os
@@ -33,5 +34,24 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = True
+# No script reads the CSRF cookie: every form, htmx's posts included, sends the token of the
+# {% csrf_token %} field in the form.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = True
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+# base.py's Content Security Policy, and every http: address a page names loaded over https.
+CONTENT_SECURITY_POLICY = {
+    **CONTENT_SECURITY_POLICY,  # noqa: F405
+    "DIRECTIVES": {
+        **CONTENT_SECURITY_POLICY["DIRECTIVES"],  # noqa: F405
+        "upgrade-insecure-requests": True,
+    },
+}
+# Uploaded files (photos, scanned agreements, imports waiting for confirmation) live under
+# MEDIA_ROOT and are sent only by views that check who asks; nothing serves MEDIA_URL, and
+# the web server must not either.

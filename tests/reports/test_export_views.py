@@ -214,7 +214,11 @@ def test_the_summary_prints_on_a_clean_page(world, login, pingjiang_2025):
     assert response.status_code == 200
     page = response.content.decode()
     assert "<h1>平江街道2025年民族工作总结</h1>" in page
-    assert "@page" in page
+    from django.contrib.staticfiles.finders import find  # its print stylesheet (no inline CSS)
+
+    assert "css/tongxin-print-summary.css" in page
+    with open(find("css/tongxin-print-summary.css"), encoding="utf-8") as css:
+        assert "@page" in css.read()
     assert "<nav" not in page
     assert "干将社区" in page and "道前社区" not in page
     log = ExportLog.objects.get()

@@ -153,8 +153,13 @@ def test_charts_are_on_the_page_for_the_area_and_period(world, town, login):
 
 def test_the_page_prints_on_a4_landscape_without_navigation(world, town, login):
     page = summary_of(login(world.bureau), world.pingjiang).content.decode()
-    assert "size: A4 landscape" in page
-    assert "nav.tx-nav, footer, .tx-no-print { display: none" in page
+    from django.contrib.staticfiles.finders import find  # its stylesheet (no inline CSS)
+
+    assert "css/tongxin-summary.css" in page
+    with open(find("css/tongxin-summary.css"), encoding="utf-8") as css:
+        rules = css.read()
+    assert "size: A4 landscape" in rules
+    assert "nav.tx-nav, footer, .tx-no-print { display: none" in rules
 
 
 def test_english_speakers_get_english(world, town, login):
