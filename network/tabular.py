@@ -10,6 +10,12 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+# An .xlsx is a zip: its parts may unpack to far more than the upload (a "zip bomb"). Real
+# ledgers unpack to tens of megabytes at most, compressed ten or twenty times.
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+MAX_RATIO = 100  # for parts over RATIO_FROM bytes unpacked
+RATIO_FROM = 10 * 1024 * 1024
+
 
 class TableError(Exception):
     """The file as a whole cannot be read; the message says why, in the user's language."""
@@ -34,7 +40,11 @@ def _clean(value) -> str:
     return str(value).replace("\u3000", " ").strip()
 
 
-def read_table(data: bytes, filename: str, required: list[str]) -> list[Row]:
+def read_table(
+    data: bytes, filename: str, required: list[str], max_rows: int | None = None
+) -> list[Row]:
+    """The file's data rows; a TableError when it cannot be read, or holds more than
+    ``max_rows`` rows (found while reading: the rows beyond are never read)."""
     suffix = Path(filename).suffix.lower()
     if suffix == ".csv":
         header, body = _read_csv(data)
@@ -55,6 +65,11 @@ def read_table(data: bytes, filename: str, required: list[str]) -> list[Row]:
         values = {h: _clean(c) for h, c in zip(header, cells, strict=False) if h}
         if any(values.values()):
             rows.append(Row(offset, values))
+        if max_rows is not None and (len(rows) > max_rows or offset > 2 * max_rows + 1000):
+            raise TableError(
+                _("The file has more than %(max)d rows; split it into smaller files.")
+                % {"max": max_rows}
+            )
     if not rows:
         raise TableError(_("The file has no data rows."))
     return rows
@@ -69,26 +84,66 @@ def _read_csv(data: bytes):
             continue
     else:  # pragma: no cover - gb18030 decodes almost anything
         raise TableError(_("The csv file is neither UTF-8 nor GB18030 text."))
+    reader = csv.reader(io.StringIO(text))
+    header = next(_csv_rows(reader), None)
+    if header is None:
+        raise TableError(_("The file is empty."))
+    return [_clean(h) for h in header], _csv_rows(reader)
+
+
+def _csv_rows(reader):
     try:
-        rows = list(csv.reader(io.StringIO(text)))
+        yield from reader
     except csv.Error as exc:  # e.g. a cell longer than the csv module accepts
         raise TableError(_("The csv file cannot be read: %(why)s") % {"why": exc}) from exc
-    if not rows:
-        raise TableError(_("The file is empty."))
-    return [_clean(h) for h in rows[0]], rows[1:]
 
 
 def _read_xlsx(data: bytes):
     from openpyxl import load_workbook
 
+    _refuse_zip_bomb(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        rows = list(book.worksheets[0].iter_rows(values_only=True))
+        rows = _xlsx_rows(book.worksheets[0].iter_rows(values_only=True))
+        header = next(rows, None)
+    except TableError:
+        raise
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise TableError(_("The file is not a readable .xlsx workbook.")) from exc
-    if not rows:
+    if header is None:
         raise TableError(_("The file is empty."))
-    return [_clean(h) for h in rows[0]], rows[1:]
+    return [_clean(h) for h in header], rows
+
+
+def _xlsx_rows(rows):
+    """The sheet's rows, read one at a time (a damaged part found late is a TableError)."""
+    try:
+        yield from rows
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise TableError(_("The file is not a readable .xlsx workbook.")) from exc
+
+
+def _refuse_zip_bomb(data: bytes) -> None:
+    """Refuse an .xlsx whose parts, as its zip directory declares them, unpack to more than
+    MAX_UNPACKED_BYTES, or one whose big part is compressed beyond any real sheet. Reading
+    a part never yields more than its declared size, so checking the directory suffices."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise TableError(_("The file is not a readable .xlsx workbook.")) from exc
+    unpacked = sum(p.file_size for p in parts)
+    swollen = any(
+        p.file_size > RATIO_FROM and p.file_size > MAX_RATIO * max(p.compress_size, 1)
+        for p in parts
+    )
+    if unpacked > MAX_UNPACKED_BYTES or swollen:
+        raise TableError(
+            _("The .xlsx file unpacks to %(size)d MB, far more than a ledger; it was not read.")
+            % {"size": unpacked // (1024 * 1024)}
+        )
 
 
 def parse_cell_date(text: str):

@@ -351,7 +351,7 @@ def user_import(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            rows = read_table(upload.read(), upload.name, operations.USER_COLUMNS)
+            rows = read_table(upload.read(), upload.name, operations.USER_COLUMNS, 5_000)
             result = operations.users_import(by=request.user, rows=rows)
         except TableError as exc:
             errors = [str(exc)]

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from network.audit_history import record_bulk_history
 from network.division_codes import normalise_code
 from network.models import Area
 from network.tabular import TableError, parse_cell_date, read_table
@@ -484,7 +485,7 @@ def read_ledger(data: bytes, filename: str, max_rows: int | None = None):
     ``max_rows`` rows. Control characters (stray ones from old ledgers, or NUL, which
     PostgreSQL cannot store) are dropped from every cell."""
     try:
-        rows = read_table(data, filename, [])
+        rows = read_table(data, filename, [], max_rows)
     except csv.Error as exc:
         raise TableError(
             _(
@@ -1148,10 +1149,11 @@ def write_ledger(plan: LedgerPlan, *, by, reason: str) -> LedgerPlan:
         if plan.changed_households:
             for household in plan.changed_households:
                 household.updated_at = now
+                household.version += 1  # bulk_update skips save(): raise it here
             bulk_update_with_history(
                 plan.changed_households,
                 Household,
-                sorted(plan.household_fields | {"updated_at"}),
+                sorted(plan.household_fields | {"updated_at", "version"}),
                 batch_size=BATCH_SIZE,
                 **history,
             )
@@ -1163,10 +1165,12 @@ def write_ledger(plan: LedgerPlan, *, by, reason: str) -> LedgerPlan:
             for person in plan.changed_persons:
                 person.household_id = person.household.pk
                 person.updated_at = now
-            fields = (plan.person_fields - {"household"}) | {"household", "updated_at"}
+                person.version += 1  # bulk_update skips save(): raise it here
+            fields = (plan.person_fields - {"household"}) | {"household", "updated_at", "version"}
             bulk_update_with_history(
                 plan.changed_persons, Person, sorted(fields), batch_size=BATCH_SIZE, **history
             )
+        record_bulk_history([Household, Person], at=now, user=by)  # bulk writes send no signal
     plan.written = True
     return plan
 

@@ -1220,7 +1220,7 @@ def read_dataset(kind: ImportKind, data: bytes, filename: str):
     """The file's rows under the canonical headers, and the rows' numbers as Excel shows
     them. Raises TableError when the file as a whole cannot be used."""
     try:
-        rows = read_table(data, filename, [])
+        rows = read_table(data, filename, [], MAX_ROWS)
     except (ValueError, TypeError, OverflowError, MemoryError) as exc:
         raise TableError(_("The file cannot be read.")) from exc
     if len(rows) > MAX_ROWS:
