@@ -241,6 +241,9 @@ class User(AbstractUser):
         help_text=_("Set for accounts whose password someone else chose."),
     )
     password_changed_at = models.DateTimeField(_("password last changed"), null=True, blank=True)
+    # Kept in step with the user's confirmed TOTP devices (network.two_factor), so a page
+    # need not ask the device table whether a session should have given a code.
+    two_factor_on = models.BooleanField(_("two-factor sign-in on"), default=False, editable=False)
 
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 

@@ -18,6 +18,7 @@ from simple_history.models import HistoricalRecords
 
 from network.access import ScopedQuerySet
 from network.models import Area, AreaLevel
+from network.versioning import bump_version
 from residents.id_numbers import mask_id_number
 
 
@@ -172,6 +173,10 @@ class Household(models.Model):
 
     def __str__(self):
         return self.address
+
+    def save(self, *args, **kwargs):
+        bump_version(self, kwargs)  # every saved change makes an open edit form stale
+        super().save(*args, **kwargs)
 
     @property
     def is_archived(self) -> bool:
@@ -368,6 +373,7 @@ class Person(models.Model):
         self.community_id = self.household.community_id
         self.name = self.name.strip()
         self.fill_search_fields()
+        bump_version(self, kwargs)  # every saved change makes an open edit form stale
         super().save(*args, **kwargs)
 
     def fill_search_fields(self):

@@ -21,9 +21,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from network.access import can_change_area, get_changeable_or_404, get_visible_or_404, scope_for
+from network.audit import AuditKind, record
 from network.exports import client_ip, log_export
 from network.models import Area, AreaLevel
 from network.scoped import scoped_view
+from network.versioning import StaleEdit
 from residents import operations
 from residents.ethnicity import lookup_table
 from residents.exporters import EXPORTERS
@@ -200,7 +202,7 @@ def _ethnicity_table():
     return lookup_table(Ethnicity.objects.all())
 
 
-def _edit_page(request, *, household, form, formset, title):
+def _edit_page(request, *, household, form, formset, title, conflicts=()):
     return render(
         request,
         "residents/household_form.html",
@@ -210,6 +212,7 @@ def _edit_page(request, *, household, form, formset, title):
             "household": household,
             "title": title,
             "ethnic_groups": Ethnicity.objects.values_list("name", flat=True),
+            "conflicts": conflicts,
         },
     )
 
@@ -281,8 +284,11 @@ def household_create(request):
 def household_update(request, pk):
     viewer = Viewer.of(request.user)
     household = get_changeable_or_404(
-        Household.objects.current().select_related("community"), request.user, pk=pk
+        Household.objects.select_related("community"), request.user, pk=pk
     )
+    if household.is_archived and request.method != "POST":
+        messages.warning(request, _("This household is archived; restore it before editing."))
+        return redirect("residents:household-detail", pk=household.pk)
     form = HouseholdUpdateForm(
         request.POST or None, instance=household, user=request.user, prefix="household"
     )
@@ -298,22 +304,59 @@ def household_update(request, pk):
             "ethnicity_table": _ethnicity_table(),
         },
     )
+    conflicts = []
     if request.method == "POST":
-        valid = form.is_valid()
-        valid = formset.is_valid() and valid
-        if valid:
-            if _save_household(request, form, formset) is not None:
-                messages.success(request, _("Household %(a)s saved.") % {"a": household.address})
-                return redirect("residents:household-detail", pk=household.pk)
-        else:
-            messages.error(request, _("Nothing was saved: correct the fields marked below."))
+        # A page loaded before someone else saved is refused first, whatever it holds: what
+        # changed is shown, what this user typed is kept, nothing is written.
+        conflicts = operations.household_edit_conflicts(
+            household=household, form=form, formset=formset, viewer=viewer
+        )
+        if not conflicts and household.is_archived:
+            messages.warning(request, _("This household is archived; restore it before editing."))
+            return redirect("residents:household-detail", pk=household.pk)
+        if not conflicts:
+            valid = form.is_valid()
+            valid = formset.is_valid() and valid
+            if valid:
+                saved, conflicts = _save_household_edit(request, household, form, formset, viewer)
+                if saved:
+                    messages.success(
+                        request, _("Household %(a)s saved.") % {"a": household.address}
+                    )
+                    return redirect("residents:household-detail", pk=household.pk)
+            else:
+                messages.error(request, _("Nothing was saved: correct the fields marked below."))
     return _edit_page(
         request,
         household=household,
         form=form,
         formset=formset,
         title=_("Edit household %(a)s") % {"a": household.address},
+        conflicts=conflicts,
     )
+
+
+def _save_household_edit(request, household, form, formset, viewer) -> tuple[bool, list]:
+    """(saved, conflicts): the edit saved with the next versions, or refused because a
+    record changed since the page was loaded (found again under the row locks)."""
+    try:
+        operations.household_save_edit(
+            household=household, form=form, formset=formset, viewer=viewer
+        )
+    except StaleEdit as stale:
+        return False, stale.conflicts
+    except IntegrityError:
+        messages.error(
+            request,
+            _(
+                "Nothing was saved: an ID number or household number was entered elsewhere "
+                "at the same moment. Check and save again."
+            ),
+        )
+        return False, []
+    for warning in formset.id_warnings:
+        messages.warning(request, warning)
+    return True, []
 
 
 # ---------------------------------------------------------------- moving and archiving
@@ -445,6 +488,7 @@ def person_reveal_id(request, pk):
         IdNumberReveal.objects.create(
             person=person, user=request.user, ip_address=_valid_ip(request)
         )
+        record(AuditKind.REVEAL_ID, request=request, obj=person, area_id=person.community_id)
     if request.headers.get("HX-Request"):
         return render(request, "residents/_id_number_revealed.html", {"person": person})
     if person.id_number:

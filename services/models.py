@@ -286,7 +286,7 @@ class AgreementItem(models.Model):
     @property
     def benefit_text(self) -> str:
         if self.benefit_kind == BenefitKind.PERCENT_OFF and self.percent_off is not None:
-            percent = format(self.percent_off.normalize(), "f")
+            percent = format(Decimal(str(self.percent_off)).normalize(), "f")  # int when typed
             return str(_("%(percent)s%% off")) % {"percent": percent}
         if self.benefit_kind == BenefitKind.FIXED_PRICE and self.fixed_price is not None:
             return str(_("fixed price ¥%(price)s")) % {"price": self.fixed_price}

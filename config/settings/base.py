@@ -5,6 +5,7 @@ Everything that differs between machines is read from environment variables
 the project folder; ``DATABASE_URL`` switches it to PostgreSQL (paperless-ngx style).
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -60,6 +61,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "import_export",
     "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "network",
     "residents",
     "outreach",
@@ -75,9 +79,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "network.session_security.IdleTimeoutMiddleware",
+    "network.signin.SignInRequirementsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lock-out into the lock-out page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -126,7 +135,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "network.User"
-AUTHENTICATION_BACKENDS = ["network.backends.PostBackend"]
+# Sign-in (README "Signing in"): axes first, so a locked-out name+address is refused before
+# any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "network.backends.PostBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -139,7 +150,33 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "network.passwords.StrongPasswordValidator"},
 ]
+
+# Lock-out after repeated failed sign-ins (django-axes), per user name and address together:
+# an office behind one NAT address is not locked out by one person's typing, and nobody can
+# lock a colleague out from elsewhere by typing their user name.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 30)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "network.signin.lockout_response"
+# The same address as the audit log's (TRUSTED_PROXY_COUNT decides whether X-Forwarded-For
+# is believed), so a client cannot dodge the lock-out by making up that header.
+AXES_CLIENT_IP_CALLABLE = "network.exports.client_ip"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+
+# Accounts whose password someone else chose change it at their first sign-in; the demo of
+# `make run` switches this off for the seeded accounts (Makefile).
+TONGXIN_DEMO_FORCE_PASSWORD_CHANGE = env_bool("TONGXIN_DEMO_FORCE_PASSWORD_CHANGE", True)
+
+# Two-factor sign-in (TOTP, django-otp): optional for everyone; compulsory for the roles
+# listed here ("district", "superuser", comma-separated).
+TONGXIN_REQUIRE_2FA_FOR = env_list("TONGXIN_REQUIRE_2FA_FOR", [])
+OTP_TOTP_ISSUER = "Tongxin"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's secret key
 
 # Simplified Chinese by default, English selectable.
 LANGUAGE_CODE = "zh-hans"
@@ -163,9 +200,21 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
+# Signed out after this many seconds without a request (0: never); the absolute limit above
+# still applies.
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
 
 # History: who changed what (django-simple-history).
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
+# Audit log (network.audit): X-Forwarded-For is believed only behind this many proxies (0: the
+# client's own address; 1: the entry nginx appended); events are kept this many days (≥ 183).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
+
+# Minimum retention (PIPL): persons who moved away or died, and households that moved away
+# or closed, more than this many years ago may be anonymised (residents/anonymise.py).
+ANONYMISE_AFTER_YEARS = env_int("ANONYMISE_AFTER_YEARS", 3)
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
@@ -173,12 +222,39 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # The largest upload Tongxin reads (xlsx/csv ledgers).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# No form takes more than 6 photos; a request with more files is refused (400) unread.
+DATA_UPLOAD_MAX_NUMBER_FILES = 12
+
+# Web security, on in development and tests too (issue 7 §4). No inline script, style or
+# event handler anywhere: behaviour lives in static/js/tongxin.js (data-tx-* attributes) and
+# looks in static/css. Bootstrap's CSS draws its checkboxes and select arrows with data: SVGs,
+# hence img-src data:. htmx is told by a <meta> in base.html not to inject its own <style>.
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # django-axes logs every sign-in at INFO; failures and lock-outs (WARNING) are enough,
+    # and the audit log keeps every sign-in anyway.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # The register's covering index carries an INCLUDE column that only PostgreSQL uses; on SQLite

@@ -318,6 +318,7 @@ def edit_post(household, members, **changes):
         "household-registration_kind": household.registration_kind,
         "household-residence_kind": household.residence_kind,
         "household-status": household.status,
+        "household-version": str(household.version),  # the version the page was loaded with
         "members-TOTAL_FORMS": str(len(members)),
         "members-INITIAL_FORMS": str(sum(1 for m in members if "id" in m)),
         "members-MIN_NUM_FORMS": "0",
@@ -344,6 +345,7 @@ def existing(person, id_shown):
         "birth_date": str(person.birth_date),
         "status": person.status,
         "education": "",
+        "version": str(person.version),
     }
 
 
@@ -560,7 +562,7 @@ def test_reveal_survives_a_forged_forwarded_for_header(world, register, login):
         reveal(register.ma_xiaodong), HTTP_HX_REQUEST="true", HTTP_X_FORWARDED_FOR="not-an-ip"
     )
     assert response.status_code == 200
-    assert IdNumberReveal.objects.get().ip_address is None
+    assert IdNumberReveal.objects.get().ip_address == "127.0.0.1"  # no trusted proxy: REMOTE_ADDR
 
 
 # ---------------------------------------------------------------- the printed register
@@ -573,7 +575,11 @@ def test_print_one_community_on_a4_landscape(world, register, login):
     response = login(world.pingjianglu_staff).get(PRINT, {"community": world.pingjianglu.pk})
     text = response.content.decode()
     assert response.status_code == 200
-    assert "size: A4 landscape" in text
+    from django.contrib.staticfiles.finders import find  # its print stylesheet (no inline CSS)
+
+    assert "css/tongxin-register-print.css" in text
+    with open(find("css/tongxin-register-print.css"), encoding="utf-8") as css:
+        assert "size: A4 landscape" in css.read()
     assert "平江街道" in text and "平江路社区" in text
     assert timezone.localdate().isoformat() in text
     assert "马晓东" in text and "哈丽娜" in text and "白兰" not in text

@@ -261,9 +261,7 @@ def test_pages_of_fifty_without_counting_the_table(world, register, login):
     second = client.get(LIST, {"page": 2})
     assert len(second.context["rows"]) == 12
     assert not second.context["page"].has_next
-    seen = {r.pk for r in first.context["rows"]} | {
-        r.pk for r in second.context["rows"]
-    }
+    seen = {r.pk for r in first.context["rows"]} | {r.pk for r in second.context["rows"]}
     assert len(seen) == 62
     assert client.get(LIST, {"page": 50}).context["rows"] == []
 
