@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models.base import ModelBase
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +37,13 @@ class NeverDeletedAdmin:
         if "archived_at" in names and "archived_at" not in fields:
             fields.append("archived_at")
         return fields
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """django-simple-history's "revert to this version" saves the old record whole,
+        archive mark included, past the operations: old versions may be looked at only."""
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class TongxinAdminSite(admin.AdminSite):

@@ -206,6 +206,7 @@ SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
 
 # History: who changed what (django-simple-history).
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+SIMPLE_HISTORY_REVERT_DISABLED = True  # old versions are read, never saved back (admin)
 
 # Audit log (network.audit): X-Forwarded-For is believed only behind this many proxies (0: the
 # client's own address; 1: the entry nginx appended); events are kept this many days (≥ 183).

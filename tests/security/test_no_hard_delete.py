@@ -95,3 +95,22 @@ def test_the_admin_does_not_archive_behind_the_operations_back(world, register, 
     assert page.status_code == 200
     assert "archived_at" not in page.context["adminform"].form.fields
     assert 'name="archived_at' not in page.content.decode()
+
+
+def test_an_old_version_is_shown_in_the_admin_but_never_saved_back(world, register, login):
+    """django-simple-history's "revert" would save the old record whole, archive mark
+    included; here old versions are for reading."""
+    from residents.operations import household_archive
+
+    household = register.ma_household
+    before = household.history.earliest()
+    household_archive(household=household, by=world.pingjianglu_staff)
+    client = login(world.superuser)
+    old = url(Household, "simple_history", household.pk, before.history_id)
+    page = client.get(old)
+    assert page.status_code == 200
+    assert "Revert" not in page.content.decode() and "恢复到" not in page.content.decode()
+    posted = client.post(old, {"address": before.address, "community": household.community_id})
+    assert posted.status_code == 403
+    household.refresh_from_db()
+    assert household.archived_at is not None
