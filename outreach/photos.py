@@ -10,15 +10,18 @@ photo only to users who may see its visit or meeting.
 import io
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import FileResponse, Http404
+from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from network.access import get_visible_or_404
+from network.access import get_changeable_or_404, get_visible_or_404
 from network.scoped import scoped_view
 from outreach.models import Photo
 
@@ -112,3 +115,47 @@ def photo_view(request, pk):
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# ---------------------------------------------------------------- archive and restore
+
+
+def _photo_set_archived(request, pk, *, archived: bool):
+    """A photo put aside (a wrong picture, someone's ID card in view) or brought back, by
+    staff who may change its visit or meeting; never deleted. 404 outside their areas."""
+    photo = get_changeable_or_404(
+        Photo.objects.select_related("visit", "meeting"), request.user, pk=pk
+    )
+    record = photo.visit or photo.meeting
+    model = "visit" if photo.visit_id else "meeting"
+    if not request.user.has_perm(f"outreach.change_{model}"):
+        raise PermissionDenied(_("Your role does not allow this."))
+    if archived != (photo.archived_at is not None):
+        photo.archived_at = timezone.now() if archived else None
+        photo.save(update_fields=["archived_at"])
+    messages.success(
+        request,
+        _("The photo was archived: it is kept and can be restored below.")
+        if archived
+        else _("The photo was restored."),
+    )
+    return redirect(f"outreach:{model}-detail", pk=record.pk)
+
+
+@scoped_view()
+@require_POST
+def photo_archive(request, pk):
+    return _photo_set_archived(request, pk, archived=True)
+
+
+@scoped_view()
+@require_POST
+def photo_restore(request, pk):
+    return _photo_set_archived(request, pk, archived=False)
+
+
+def archived_photos(record, may_change: bool) -> list:
+    """The photos of a visit or meeting that were put aside, for those who may restore them."""
+    if not may_change:
+        return []
+    return list(record.photos.filter(archived_at__isnull=False).order_by("-archived_at", "-pk"))

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from outreach.photos import photo_view
+from outreach.photos import photo_archive, photo_restore, photo_view
 
 app_name = "outreach"
 
@@ -15,4 +15,6 @@ urlpatterns = [
     path("compliance/", include("outreach.urls_compliance")),
     path("log/", include("outreach.urls_log")),
     path("photos/<int:pk>/", photo_view, name="photo"),
+    path("photos/<int:pk>/archive/", photo_archive, name="photo-archive"),
+    path("photos/<int:pk>/restore/", photo_restore, name="photo-restore"),
 ]

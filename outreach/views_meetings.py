@@ -16,7 +16,7 @@ from network.access import get_changeable_or_404, get_visible_or_404
 from network.scoped import scoped_view
 from outreach.forms_meetings import ATTENDEE_FIELDS, MeetingFilterForm, MeetingForm
 from outreach.models import Meeting
-from outreach.photos import save_photos
+from outreach.photos import archived_photos, save_photos
 from outreach.selectors_meetings import (
     hidden_attendee_count,
     meeting_export_rows,
@@ -120,6 +120,7 @@ def meeting_detail(request, pk):
             "meeting": meeting,
             "hidden_attendees": hidden_attendee_count(meeting),
             "photos": meeting_photos(meeting, request.user),
+            "archived_photos": archived_photos(meeting, may_change),
             "history": meeting_history(meeting),
             "may_change": may_change,
         },

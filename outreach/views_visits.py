@@ -36,6 +36,7 @@ from outreach.models import (
     Visit,
     VisitKind,
 )
+from outreach.photos import archived_photos
 from residents.archiving import archive_or_restore
 from residents.pages import page_of, xlsx_export
 from residents.typed_input import typed_text, whole_number
@@ -160,6 +161,7 @@ def visit_detail(request, pk):
             "assistance": assistance,
             "assistance_total": sum((a.value for a in assistance), start=Decimal("0")),
             "photos": visit.current_photos,
+            "archived_photos": archived_photos(visit, may_change),
             "history": selectors.visit_history(visit),
             "may_change": may_change,
             "may_update_follow_ups": (

@@ -82,6 +82,8 @@ ID_KINDS = {
     "outreach:consultation-restore": {"pk": "consultation"},
     "outreach:log-done": {"kind": "=visit", "pk": "visit"},
     "outreach:photo": {"pk": "photo"},
+    "outreach:photo-archive": {"pk": "photo"},
+    "outreach:photo-restore": {"pk": "photo"},
     "services:merchant-detail": {"pk": "merchant"},
     "services:merchant-edit": {"pk": "merchant"},
     "services:merchant-archive": {"pk": "merchant"},
