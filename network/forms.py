@@ -1,6 +1,10 @@
+import datetime
+
 from django import forms
 from django.contrib.auth.password_validation import validate_password
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from network.access import roles_grantable_by
@@ -113,3 +117,48 @@ def add_refusal(form, exc) -> None:
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+class DateRangeForm(forms.Form):
+    """From and to dates of a log's filter (the export log, the audit log): whole days in
+    local time, the end day included, an end before the start refused."""
+
+    date_from = forms.DateField(
+        label=_("From"),
+        required=False,
+        validators=[
+            MinValueValidator(datetime.date(1900, 1, 1)),
+            MaxValueValidator(datetime.date(9000, 1, 1)),
+        ],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = forms.DateField(
+        label=_("To"),
+        required=False,
+        validators=[
+            MinValueValidator(datetime.date(1900, 1, 1)),
+            MaxValueValidator(datetime.date(9000, 1, 1)),
+        ],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", gettext("The end date is before the start date."))
+        return data
+
+    def in_dates(self, records, field: str = "at"):
+        """``records`` whose ``field`` (a moment) falls on the chosen days."""
+        data = self.cleaned_data
+        if data.get("date_from"):
+            records = records.filter(**{f"{field}__gte": day_start(data["date_from"])})
+        if data.get("date_to"):
+            next_day = data["date_to"] + datetime.timedelta(days=1)
+            records = records.filter(**{f"{field}__lt": day_start(next_day)})
+        return records
+
+
+def day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))

@@ -1,15 +1,11 @@
-import datetime
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection
 from django.db.models import Count, Prefetch, Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -26,6 +22,7 @@ from network.access import (
     users_visible_to,
 )
 from network.forms import (
+    DateRangeForm,
     LiaisonGroupForm,
     PostEndForm,
     PostForm,
@@ -375,30 +372,9 @@ def user_import(request):
 # ---------------------------------------------------------------- the export log
 
 
-_SANE_DATES = [
-    MinValueValidator(datetime.date(1900, 1, 1)),
-    MaxValueValidator(datetime.date(9000, 1, 1)),
-]
-
-
-class ExportLogFilterForm(forms.Form):
+class ExportLogFilterForm(DateRangeForm):
     who = forms.CharField(label=gettext_lazy("Who"), required=False, max_length=50)
-    date_from = forms.DateField(
-        label=gettext_lazy("From"),
-        required=False,
-        validators=_SANE_DATES,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    date_to = forms.DateField(
-        label=gettext_lazy("To"),
-        required=False,
-        validators=_SANE_DATES,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-
-
-def _day_start(day):
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+    field_order = ["who", "date_from", "date_to"]
 
 
 @scoped_view("network.view_exportlog")
@@ -413,10 +389,6 @@ def export_log(request):
             entries = entries.filter(
                 Q(user__username__icontains=who) | Q(user__real_name__icontains=who)
             )
-        if form.cleaned_data["date_from"]:
-            entries = entries.filter(at__gte=_day_start(form.cleaned_data["date_from"]))
-        if form.cleaned_data["date_to"]:
-            next_day = form.cleaned_data["date_to"] + datetime.timedelta(days=1)
-            entries = entries.filter(at__lt=_day_start(next_day))
+        entries = form.in_dates(entries)
     page = Paginator(entries.order_by("-at", "-pk"), 50).get_page(request.GET.get("page"))
     return render(request, "network/export_log.html", {"form": form, "page": page})

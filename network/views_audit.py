@@ -9,7 +9,6 @@ role), and within it the events of the areas the user may see; events without an
 """
 
 import csv
-import datetime
 import io
 import tempfile
 
@@ -17,7 +16,6 @@ from django import forms
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import ForeignKey, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import render
@@ -27,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from network.access import scope_for, visible_q
 from network.exports import log_export
+from network.forms import DateRangeForm
 from network.models import Area, AuditEvent, AuditKind
 from network.scoped import scoped_view
 
@@ -40,10 +39,6 @@ DIFF_KINDS = {
     AuditKind.RESTORE,
     AuditKind.DELETE,
 }
-_SANE_DATES = [
-    MinValueValidator(datetime.date(1900, 1, 1)),
-    MaxValueValidator(datetime.date(9000, 1, 1)),
-]
 
 
 # ---------------------------------------------------------------- which events
@@ -67,7 +62,7 @@ class AreaChoice(forms.ModelChoiceField):
         return f"{'　' * max(obj.path.count('/') - 2, 0)}{obj.name}"
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(DateRangeForm):
     who = forms.CharField(
         label=gettext_lazy("User"),
         required=False,
@@ -76,18 +71,7 @@ class AuditFilterForm(forms.Form):
     )
     area = AreaChoice(label=gettext_lazy("Area"), queryset=Area.objects.none(), required=False)
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), required=False)
-    date_from = forms.DateField(
-        label=gettext_lazy("From"),
-        required=False,
-        validators=_SANE_DATES,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    date_to = forms.DateField(
-        label=gettext_lazy("To"),
-        required=False,
-        validators=_SANE_DATES,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    field_order = ["who", "area", "kind", "date_from", "date_to"]
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,13 +79,6 @@ class AuditFilterForm(forms.Form):
             Area.objects.visible_to(user).filter(is_active=True).order_by("path")
         )
         self.fields["kind"].choices = [("", _("All kinds")), *AuditKind.choices]
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and end < start:
-            self.add_error("date_to", _("The end date is before the start date."))
-        return data
 
     def filter(self, events):
         data = self.cleaned_data
@@ -116,11 +93,7 @@ class AuditFilterForm(forms.Form):
             events = events.filter(area__path__startswith=data["area"].path)
         if data["kind"]:
             events = events.filter(kind=data["kind"])
-        if data["date_from"]:
-            events = events.filter(at__gte=_day_start(data["date_from"]))
-        if data["date_to"]:
-            events = events.filter(at__lt=_day_start(data["date_to"] + datetime.timedelta(1)))
-        return events
+        return self.in_dates(events)
 
     def as_filters(self) -> dict:
         """The filters as the export log keeps them."""
@@ -132,10 +105,6 @@ class AuditFilterForm(forms.Form):
             "from": data["date_from"].isoformat() if data["date_from"] else "",
             "to": data["date_to"].isoformat() if data["date_to"] else "",
         }
-
-
-def _day_start(day):
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 def filtered_events(request):

@@ -10,39 +10,16 @@ from django.utils import timezone
 
 from outreach import compliance_cache
 from outreach.models import (
-    Assistance,
     Consultation,
     ConsultationStatus,
-    FollowUp,
-    GroupMembership,
-    Liaison,
-    Meeting,
     Pairing,
     PairingKind,
     Visit,
     VisitKind,
-    WorkGroup,
-    ZonePost,
 )
 from residents.models import Household
 from tests.outreach.test_demo import SMALL, _Rollback, counts, fingerprint, seed
 
-MODELS = [
-    Liaison,
-    GroupMembership,
-    ZonePost,
-    WorkGroup,
-    Pairing,
-    Visit,
-    Visit.visitors.through,
-    Visit.visiting_liaisons.through,
-    FollowUp,
-    Assistance,
-    Meeting,
-    Meeting.attending_liaisons.through,
-    Meeting.attending_persons.through,
-    Consultation,
-]
 FOUR_FESTIVALS = ["元宵节", "七一建党节", "中秋节", "国庆节"]
 MUSLIM = ["03", "05", "17", "26", "29", "35", "41", "43", "47", "50"]
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.db import connection
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, reverse
 from django.utils import timezone
 
 from network.models import Area, AreaLevel, Post, Role
@@ -31,6 +31,8 @@ from tests.factories import (
     make_user_with_post,
     valid_id_number,
 )
+from tests.network.test_url_walk import access_of
+from tests.network.test_url_walk import walk as _walk
 
 TONGXIN_APPS = ("network", "residents", "outreach", "services", "reports")
 HUGE = "99999999999999999999"
@@ -38,23 +40,6 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 # ---------------------------------------------------------------- the URL patterns
-
-
-def _walk(resolver=None, namespace=None):
-    resolver = resolver or get_resolver()
-    for pattern in resolver.url_patterns:
-        if isinstance(pattern, URLResolver):
-            yield from _walk(pattern, pattern.namespace or namespace)
-        elif isinstance(pattern, URLPattern):
-            yield namespace, pattern
-
-
-def access_of(callback):
-    declared = getattr(callback, "tongxin_access", None)
-    view_class = getattr(callback, "view_class", None)
-    if declared is None and view_class is not None:
-        declared = getattr(view_class, "tongxin_access", None)
-    return declared
 
 
 @dataclass(frozen=True)

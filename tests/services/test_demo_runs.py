@@ -12,17 +12,12 @@ from residents import demo as residents_demo
 from services import demo
 from services.models import (
     Agreement,
-    AgreementItem,
     CardUse,
-    Consent,
     Merchant,
     ServiceCard,
     Survey,
-    SurveyAnswer,
 )
 from tests.services.test_demo import _Rollback, build_world
-
-MODELS = [Merchant, Agreement, AgreementItem, Consent, ServiceCard, CardUse, Survey, SurveyAnswer]
 
 
 def test_the_same_seed_builds_the_same_services(db):
