@@ -1,6 +1,7 @@
 """The one place every export passes through, so none goes unlogged."""
 
 import ipaddress
+import re
 
 from django.conf import settings
 
@@ -31,6 +32,22 @@ def client_ip(request) -> str | None:
     return _valid(meta.get("REMOTE_ADDR"))
 
 
+# A citizen ID number typed into a search box (15 or 18 characters, last maybe X).
+_ID_NUMBER = re.compile(
+    r"(?<![0-9])([0-9]{6})([0-9]{5,8}|[0-9]{8}[0-9]{3})([0-9]{3}[0-9Xx])(?![0-9Xx])"
+)
+
+
+def _masked_id_numbers(value):
+    """Filters are kept in the logs as typed, except an ID number in them: region and last
+    four, as the register shows it (a search for a full number must not put it in a log)."""
+    if isinstance(value, str):
+        return _ID_NUMBER.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], value)
+    if isinstance(value, list | tuple):
+        return [_masked_id_numbers(v) for v in value]
+    return value
+
+
 def log_export(
     *,
     request,
@@ -44,7 +61,7 @@ def log_export(
     """Log one export in the export log and in the audit log (kind EXPORT)."""
     from network import audit  # audit imports client_ip from here
 
-    kept = {k: v for k, v in (filters or {}).items() if v not in ("", None, [])}
+    kept = {k: _masked_id_numbers(v) for k, v in (filters or {}).items() if v not in ("", None, [])}
     entry = ExportLog.objects.create(
         user=request.user,
         exporter=exporter,

@@ -26,9 +26,10 @@ from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
@@ -162,7 +163,11 @@ def sign_in_code(request):
 
 @public_view
 def admin_login(request):
-    """The admin signs in through Tongxin's own page (lock-out, two-factor code)."""
+    """The admin signs in through Tongxin's own page (lock-out, two-factor code). A user
+    already signed in who may not use the admin is told so: sending them to the sign-in
+    page, which sends signed-in users on, would go round in circles."""
+    if request.user.is_authenticated:
+        raise PermissionDenied(_("Your role does not allow this."))
     next_url = request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = reverse("admin:index")
@@ -172,8 +177,26 @@ def admin_login(request):
 # ---------------------------------------------------------------- the password
 
 
+class NewPasswordForm(PasswordChangeForm):
+    """A password someone else chose (or an old one) is replaced, not typed again."""
+
+    def clean(self):
+        data = super().clean()
+        password = data.get("new_password1")
+        if password and not self.has_error("new_password2") and self.user.check_password(password):
+            self.add_error(
+                "new_password2",
+                ValidationError(
+                    _("The new password must differ from the current one."),
+                    code="password_unchanged",
+                ),
+            )
+        return data
+
+
 class PasswordChangeView(auth_views.PasswordChangeView):
     tongxin_access = LOGIN
+    form_class = NewPasswordForm
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -305,6 +305,31 @@ def _scrub_audit(model, labels: dict[int, str], fields) -> int:
     return scrubbed
 
 
+def _scrub_labels_of_other_records(replacements: dict[str, str]) -> int:
+    """Audit events of other records name the person or household in their label (a visit:
+    "2023-10-25 · 平江路12号", a consent: "马晓东 · 2023-10-25"): the old name or address
+    there is replaced by the anonymised one too. Names of one character are left alone,
+    they would match too much."""
+    replacements = {old: new for old, new in replacements.items() if len(old) >= 2}
+    if not replacements:
+        return 0
+    changed = []
+    names = sorted(replacements)
+    for start in range(0, len(names), BATCH_SIZE):
+        mentions = Q()
+        for old in names[start : start + BATCH_SIZE]:
+            mentions |= Q(object_label__contains=old)
+        for event in AuditEvent.objects.filter(mentions).only("pk", "object_label"):
+            label = event.object_label
+            for old, new in replacements.items():
+                label = label.replace(old, new)
+            if label != event.object_label:
+                event.object_label = label[:200]
+                changed.append(event)
+    AuditEvent.objects.bulk_update(changed, ["object_label"], batch_size=BATCH_SIZE)
+    return len(changed)
+
+
 def _scrub_names_in_household_notes(persons, household_values, names, history) -> int:
     """An anonymised person's name in the notes of a household that stays (其他成员仍在册):
     replaced by the anonymised name, on the household and in its historical records."""
@@ -403,6 +428,7 @@ def persons_anonymise(*, user, cutoff: datetime.date, request=None) -> Result:
             person.updated_at = now
             person.version = (person.version or 0) + 1
         household_values = {}
+        old_addresses = {household.pk: household.address for household in households}
         for household in households:
             values = _household_values(household)
             household_values[household.pk] = values
@@ -438,6 +464,10 @@ def persons_anonymise(*, user, cutoff: datetime.date, request=None) -> Result:
                 HOUSEHOLD_FIELDS,
             )
         _scrub_names_in_household_notes(persons, household_values, old_names, history)
+        _scrub_labels_of_other_records(
+            {old_names[p.pk]: p.name for p in persons}
+            | {old_addresses[h.pk]: h.address for h in households}
+        )
         audit.record(
             AuditKind.ANONYMISE,
             request=request,

@@ -936,13 +936,22 @@ def _not_a_date(column: str, value: str) -> str:
     }
 
 
+def _locked(model):
+    """The rows a writing import reads are locked until it commits (PostgreSQL; SQLite lets
+    one writer in at a time anyway): an edit saved meanwhile waits, then finds its form
+    stale, instead of being overwritten by values read before it. A preview locks nothing."""
+    if transaction.get_connection().in_atomic_block:
+        return model.objects.select_for_update()
+    return model.objects.all()
+
+
 def _match_households(drafts: dict[tuple, _HouseholdDraft], plan: LedgerPlan) -> None:
     """Find each household in the register (by 户号, else by address) in a few queries."""
     by_number: dict[tuple, Household] = {}
     wanted = {(d.community.pk, d.number) for d in drafts.values() if d.number}
     community_ids = sorted({c for c, _n in wanted})
     for chunk in _chunks({n for _c, n in wanted}):
-        for household in Household.objects.filter(
+        for household in _locked(Household).filter(
             community_id__in=community_ids, ledger_number__in=chunk
         ):
             by_number[(household.community_id, household.ledger_number)] = household
@@ -956,7 +965,7 @@ def _match_households(drafts: dict[tuple, _HouseholdDraft], plan: LedgerPlan) ->
         if d.number and (d.community.pk, d.number) not in by_number
     }
     if plain or numbered:
-        for household in Household.objects.filter(
+        for household in _locked(Household).filter(
             Q(community_id__in=sorted(plain))
             | Q(community_id__in=sorted(numbered), ledger_number=""),
             archived_at__isnull=True,
@@ -1035,10 +1044,10 @@ def _existing_persons(persons: list[_PersonDraft]):
     by_id: dict[str, list[Person]] = {}
     by_pair: dict[tuple, list[Person]] = {}
     for chunk in _chunks(ids):
-        for person in Person.objects.filter(id_number__in=chunk):
+        for person in _locked(Person).filter(id_number__in=chunk):
             by_id.setdefault(person.id_number, []).append(person)
     for chunk in _chunks({name for name, _born in pairs}):
-        for person in Person.objects.filter(name__in=chunk, birth_date__isnull=False):
+        for person in _locked(Person).filter(name__in=chunk, birth_date__isnull=False):
             if (person.name, person.birth_date) in pairs:
                 by_pair.setdefault((person.name, person.birth_date), []).append(person)
     return by_id, by_pair

@@ -209,6 +209,29 @@ def test_a_refused_change_is_not_a_way_out(newcomer, client):
     assert client.get(reverse("home"))["Location"] == reverse("password_change")
 
 
+def test_typing_the_same_password_again_is_not_a_change(newcomer, client):
+    """Whoever chose it (the administrator) would still know it."""
+    sign_in(client, "pingjianglu_llz", PASSWORD)
+    page = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": PASSWORD, "new_password2": PASSWORD},
+    )
+    assert page.status_code == 200
+    assert zh("The new password must differ from the current one.") in page.content.decode()
+    newcomer.refresh_from_db()
+    assert newcomer.must_change_password and newcomer.password_changed_at is None
+    assert client.get(reverse("home"))["Location"] == reverse("password_change")
+
+
+def test_a_signed_in_user_without_the_admin_is_refused_not_sent_round(world, login):
+    """/admin/ for community staff: a plain refusal, not sign-in page → admin → sign-in page."""
+    client = login(world.pingjianglu_staff)
+    first = client.get("/admin/")
+    assert first.status_code == 302
+    second = client.get(first["Location"])
+    assert second.status_code == 403
+
+
 def test_an_admin_setting_someones_password_makes_them_choose_again(world):
     from django.test import Client
 

@@ -493,3 +493,32 @@ def test_a_person_renamed_by_import_is_found_by_the_new_pinyin(world, register):
     assert [r.outcome for r in plan.rows] == [OUTCOME_UPDATE]
     ma.refresh_from_db()
     assert (ma.name, ma.name_pinyin, ma.name_initials) == ("马海东", "mahaidong", "mhd")
+
+
+def test_a_writing_import_locks_the_rows_it_matched(world, register):
+    """Read without a lock, a member edited while a large file is being checked would be
+    overwritten with what the import read before. On PostgreSQL the matched households and
+    persons are read FOR UPDATE (SQLite lets one writer in at a time and has no row locks)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rows = [
+        person_row(
+            户号="PJL-001",
+            地址="",
+            姓名="马晓梅",
+            性别="女",
+            与户主关系="女儿",
+            身份证号=valid_id_number("320508", "20010304", "124"),
+        )
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        import_ledger(ledger_xlsx(rows), "a.xlsx", by=world.pingjiang_staff)
+    locked = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
+    tables = {
+        table
+        for table in ("residents_household", "residents_person")
+        if any(f'FROM "{table}"' in sql for sql in locked)
+    }
+    expected = {"residents_household", "residents_person"}
+    assert tables == (expected if connection.features.has_select_for_update else set())

@@ -405,3 +405,32 @@ def test_the_command_dry_run_writes_nothing_then_the_run_does(world, register):
     assert AuditEvent.objects.filter(kind=AuditKind.ANONYMISE, user=world.bureau).count() == 1
     with pytest.raises(CommandError):
         call_command("anonymise_departed", "--user", "nobody_here", stdout=StringIO())
+
+
+def test_other_records_events_lose_the_name_and_address_in_their_label(world, register):
+    """A visit's audit label carries the household's address, a consent's the person's name:
+    after anonymising, the audit log no longer shows either."""
+    ma = register["ma_xiaodong"]
+    visit_event = audit.record(
+        AuditKind.CREATE,
+        user=world.pingjiang_staff,
+        object_label="2021-10-25 · 平江路200号1幢301室",
+    )
+    consent_event = audit.record(
+        AuditKind.CREATE, user=world.pingjiang_staff, object_label="马晓东 · 2021-10-25"
+    )
+    untouched = audit.record(
+        AuditKind.CREATE, user=world.pingjiang_staff, object_label="马小燕 · 2025-03-01"
+    )
+
+    anonymise.persons_anonymise(user=world.bureau, cutoff=anonymise.default_cutoff())
+
+    ma = fresh(ma)
+    labels = dict(
+        AuditEvent.objects.filter(
+            pk__in=[visit_event.pk, consent_event.pk, untouched.pk]
+        ).values_list("pk", "object_label")
+    )
+    assert "平江路200号" not in labels[visit_event.pk]
+    assert labels[consent_event.pk] == f"{ma.name} · 2021-10-25"
+    assert labels[untouched.pk] == "马小燕 · 2025-03-01"  # still on the register
