@@ -370,14 +370,16 @@ def _doubled(field_name: str) -> Func:
 
 
 def _contains_q(field_name: str, value: str, connection) -> Q:
-    """``field contains value``. On PostgreSQL a two-character value also asks the doubled
-    column (which has an index a trigram can use, see migration 0006); the plain ``LIKE``
-    stays so that rows are checked cheaply first when the planner walks the list's order."""
-    q = Q(**{f"{field_name}__contains": value})
+    """``field contains value``. On PostgreSQL a two-character value asks the doubled column
+    instead (it has an index a trigram can use, see migration 0006). That test is exact on its
+    own: "马马晓晓" lies in a doubled string only where "马晓" lies in the original, since the
+    doubled pairs start at even offsets. With a plain ``LIKE`` beside it PostgreSQL multiplied
+    two guesses into one expected row and probed the areas once per candidate: the name
+    search took 0.26 of the admin's time, 0.24 without (bench/registry_bench.py)."""
     if connection.vendor == "postgresql" and len(value) == 2:
         doubled = "".join(character * 2 for character in value)
-        q &= Q(Contains(_doubled(field_name), doubled))
-    return q
+        return Q(Contains(_doubled(field_name), doubled))
+    return Q(**{f"{field_name}__contains": value})
 
 
 def filter_persons(
