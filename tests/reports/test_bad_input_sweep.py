@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.db import connection
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.utils.html import escape
 
 from network.models import ExportLog
@@ -39,6 +39,7 @@ from reports.models import (
     SnapshotFigure,
 )
 from reports.periods import PeriodError, parse_period
+from tests.network.test_url_walk import walk
 from tests.reports.test_workflow import make_definition
 
 pytestmark = pytest.mark.django_db
@@ -233,14 +234,7 @@ def data(reports_world):
 
 
 def reports_patterns():
-    def walk(resolver, namespace=None):
-        for pattern in resolver.url_patterns:
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern, pattern.namespace or namespace)
-            elif isinstance(pattern, URLPattern) and namespace == "reports":
-                yield pattern
-
-    return list(walk(get_resolver()))
+    return [pattern for namespace, pattern in walk() if namespace == "reports"]
 
 
 def id_names(pattern) -> list[str]:

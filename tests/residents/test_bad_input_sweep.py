@@ -15,13 +15,14 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from network.models import Area, AreaLevel, ExportLog
 from residents.ledger_import import HEADERS
 from residents.models import DibaoStandard, Honour, HonourKind, Household, IdNumberReveal, Person
 from residents.names import pinyin_of
 from tests.factories import HouseholdFactory, PersonFactory, _ethnicity, valid_id_number
+from tests.network.test_url_walk import walk
 
 HUGE = "99999999999999999999"
 NUL = "\x00"
@@ -148,14 +149,7 @@ GARBAGE_BODIES = [
 
 
 def register_patterns():
-    def walk(resolver, namespace=None):
-        for pattern in resolver.url_patterns:
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern, pattern.namespace or namespace)
-            elif isinstance(pattern, URLPattern) and namespace == "residents":
-                yield pattern
-
-    return list(walk(get_resolver()))
+    return [pattern for namespace, pattern in walk() if namespace == "residents"]
 
 
 def id_names(pattern) -> list[str]:

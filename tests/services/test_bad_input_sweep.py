@@ -25,7 +25,7 @@ from decimal import Decimal
 import pytest
 from django.core import signing
 from django.db import connection
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from network.models import ExportLog, User
@@ -45,6 +45,7 @@ from services.models import (
     UseChannel,
 )
 from tests.factories import PersonFactory, UserFactory
+from tests.network.test_url_walk import walk
 
 pytestmark = pytest.mark.django_db
 
@@ -327,14 +328,7 @@ ACTING_BODIES = {
 
 
 def services_patterns():
-    def walk(resolver, namespace=None):
-        for pattern in resolver.url_patterns:
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern, pattern.namespace or namespace)
-            elif isinstance(pattern, URLPattern) and namespace == "services":
-                yield pattern
-
-    return list(walk(get_resolver()))
+    return [pattern for namespace, pattern in walk() if namespace == "services"]
 
 
 def id_names(pattern) -> list[str]:
