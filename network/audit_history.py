@@ -34,6 +34,7 @@ from simple_history.models import HistoricalRecords
 from simple_history.utils import get_m2m_field_name
 
 from network import audit
+from network.masking import mask_id_number
 from network.models import AuditKind
 
 TEXT_LIMIT = 200
@@ -46,15 +47,6 @@ BOOKKEEPING = {"id", "created_at", "updated_at", "version"}
 
 
 # ---------------------------------------------------------------- masking
-
-
-def mask_id_number(number: str) -> str:
-    """320508********135X: region and the last four kept (as the register shows them)."""
-    if not number:
-        return ""
-    if len(number) < 10:
-        return "*" * len(number)
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 
 def mask_phone(number: str) -> str:

@@ -5,6 +5,7 @@ import re
 
 from django.conf import settings
 
+from network.masking import mask_id_number
 from network.models import ExportLog
 
 
@@ -33,16 +34,14 @@ def client_ip(request) -> str | None:
 
 
 # A citizen ID number typed into a search box (15 or 18 characters, last maybe X).
-_ID_NUMBER = re.compile(
-    r"(?<![0-9])([0-9]{6})([0-9]{5,8}|[0-9]{8}[0-9]{3})([0-9]{3}[0-9Xx])(?![0-9Xx])"
-)
+_ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{14,17}[0-9Xx](?![0-9Xx])")
 
 
 def _masked_id_numbers(value):
     """Filters are kept in the logs as typed, except an ID number in them: region and last
     four, as the register shows it (a search for a full number must not put it in a log)."""
     if isinstance(value, str):
-        return _ID_NUMBER.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], value)
+        return _ID_NUMBER.sub(lambda m: mask_id_number(m[0]), value)
     if isinstance(value, list | tuple):
         return [_masked_id_numbers(v) for v in value]
     return value

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from network.masking import mask_id_number
+
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 _FULL_WIDTH = {0xFF10 + i: ord("0") + i for i in range(10)} | {0xFF38: ord("X"), 0xFF58: ord("X")}
@@ -102,12 +104,3 @@ def _known_region(code: str) -> bool:
     from stdnum import numdb
 
     return any("county" in props for _part, props in numdb.get("cn/loc").info(code))
-
-
-def mask_id_number(number: str) -> str:
-    """320508********123X: region and the last four kept, birth date hidden."""
-    if not number:
-        return ""
-    if len(number) < 10:
-        return "*" * len(number)
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
