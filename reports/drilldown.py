@@ -280,6 +280,12 @@ LISTINGS: dict[str, Listing] = {
         link=("network:area-detail", "network.view_area", lambda p: p.area_id),
         numeric=frozenset({2, 3}),
     ),
+    "reports.budget": Listing(
+        columns=[L("Area"), L("Year"), L("Budget (yuan)")],
+        cells=lambda b, ctx: [b.area.name, b.year, b.amount],
+        select_related=("area",),
+        numeric=frozenset({2}),
+    ),
     "services.merchant": Listing(
         columns=[L("Name"), L("Category"), L("Managing area"), L("Address")],
         cells=lambda m, ctx: [m.name, m.get_category_display(), m.area.name, m.address],

@@ -298,7 +298,10 @@ def snapshot_record_ids(report: Report, key: str) -> list[int] | None:
 
 
 def _locked(report: Report, revision: int | None) -> Report:
-    """The report's row, locked until the transaction ends; a stale page is refused."""
+    """The report's row, locked until the transaction ends; a stale page is refused. Its
+    definition is locked first, in the order ``generate`` takes them: a submit and a new
+    version at the same moment wait for each other instead of deadlocking."""
+    ReportDefinition.objects.select_for_update().filter(pk=report.definition_id).first()
     current = (
         Report.objects.select_for_update(of=("self",)).select_related("area").get(pk=report.pk)
     )

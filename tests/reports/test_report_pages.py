@@ -300,3 +300,27 @@ def test_the_list_costs_the_same_for_2_or_20_reports(
 @pytest.mark.parametrize("path", sorted(TEMPLATES.glob("report_*.html")), ids=lambda p: p.name)
 def test_the_report_templates_translate_every_shown_word(path):
     assert untranslated(path.read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize("communities", [1, 2])
+def test_frozen_budget_records_cost_the_same_queries_for_more_rows(world, login, communities):
+    """A sub-district without a budget of its own counts its communities' budgets; the frozen
+    list of them reads each row's area in the same query, however many rows there are."""
+    from reports.models import Budget
+
+    for area in [world.pingjianglu, world.ganjiang][:communities]:
+        Budget.objects.create(area=area, year=2025, amount="12000.00")
+    definition = make_definition(world, keys=["budget"])
+    report = workflow.generate(definition, world.pingjiang, world.pingjiang_staff)
+    workflow.submit(report, world.pingjiang_staff)
+    client = login(world.bureau)
+    url = reverse("reports:report-records", args=[report.pk, "budget"])
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url)
+    assert page.status_code == 200 and page.context["count"] == communities
+    assert "平江路社区" in page.content.decode()
+    assert len(queries) == BUDGET_RECORDS_QUERIES
+
+
+BUDGET_RECORDS_QUERIES = 9  # the same for one row or two (measured)
