@@ -73,6 +73,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Pages compressed for phones (issue 8: the liaison's log page within 100 KB, 15 KB on a
+    # repeat visit). Django's GZip adds random bytes against BREACH; static files come
+    # pre-compressed from whitenoise and are passed through.
+    "django.middleware.gzip.GZipMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "network.middleware.LanguageMiddleware",

@@ -55,3 +55,31 @@ CONTENT_SECURITY_POLICY = {
 # Uploaded files (photos, scanned agreements, imports waiting for confirmation) live under
 # MEDIA_ROOT and are sent only by views that check who asks; nothing serves MEDIA_URL, and
 # the web server must not either.
+
+# The cache is shared by every server (README, "Two servers behind nginx"): a table in the
+# database, made by ``python manage.py createcachetable``. What is cached (the compliance
+# figures, outreach.compliance_cache and reports.figures_outreach) is keyed by the version
+# of the data, which is in the database too, so the cache only saves work and is never
+# stale; sharing it means a figure computed on one server is read on the others.
+# TONGXIN_CACHE=local keeps a memory cache in each process instead (one server, or no table).
+TONGXIN_CACHE = os.environ.get("TONGXIN_CACHE", "").strip().lower() or "database"
+if TONGXIN_CACHE == "database":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "tongxin_cache",
+            # Keys carry the user's scope, the span and the day: room for a district's users.
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
+elif TONGXIN_CACHE == "local":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "tongxin",
+        }
+    }
+else:
+    raise ImproperlyConfigured(
+        f"TONGXIN_CACHE must be database (shared by every server) or local, not {TONGXIN_CACHE!r}."
+    )
