@@ -4,7 +4,6 @@ A consultation is on a household's timeline when the person who came or called i
 its members. Consultations are staff work: users without the permission (liaisons) see
 none of them, and are offered no button to record one."""
 
-from django.db.models import Case, IntegerField, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,8 +11,8 @@ from django.utils.translation import gettext as _
 from network.access import can_change_area
 from outreach.models import Consultation, ConsultationStatus, Topic
 from outreach.selectors_consultations import start_of_day
-from residents.models import Person, Relation
-from residents.timeline import TimelineEntry, detail_url, shorten
+from residents.models import Relation
+from residents.timeline import TimelineEntry, current_members, detail_url, shorten
 
 KIND_RANK = 3  # order within a day: visits, pairings, then consultations
 DETAIL_CHARS = 80
@@ -57,19 +56,9 @@ def actions(household, user) -> list:
         return []
     if not can_change_area(user, household.community):
         return []
-    member = (
-        Person.objects.filter(household=household, archived_at__isnull=True)
-        .annotate(
-            head_first=Case(
-                When(relation=Relation.HEAD, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("head_first", "pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
+    members = current_members(household)  # read once for the page's buttons
+    heads = [p.pk for p in members if p.relation == Relation.HEAD]
+    member = (heads or [p.pk for p in members] or [None])[0]
     url = reverse("outreach:consultation-create")
     if member is not None:
         url = f"{url}?person={member}"

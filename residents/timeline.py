@@ -18,6 +18,8 @@ PER_PAGE = 20
 
 _SOURCES: list = []
 _ACTIONS: list = []
+_MEMBER_ANNOTATIONS: list = []
+_MEMBERS_ATTR = "_timeline_members"
 
 
 @dataclass
@@ -64,6 +66,43 @@ def register_action(action) -> None:
 
 def actions_for(household, user) -> list[tuple[str, str]]:
     return [item for action in _ACTIONS for item in action(household, user)]
+
+
+# ---------------------------------------------------------------- the members, read once
+
+
+def register_member_annotations(annotations) -> None:
+    """``annotations() -> {name: expression}`` on a ``Person`` queryset, for what an app's
+    buttons need to know of each member (a services consent, an active card …): the
+    household page reads its members once, with them, and every action reuses that read."""
+    if annotations not in _MEMBER_ANNOTATIONS:
+        _MEMBER_ANNOTATIONS.append(annotations)
+
+
+def annotate_members(persons):
+    """``persons`` with every registered member annotation."""
+    for annotations in _MEMBER_ANNOTATIONS:
+        persons = persons.annotate(**annotations())
+    return persons
+
+
+def remember_members(household, persons) -> list:
+    """Keep ``persons`` (the household's members as the page read them, with
+    ``annotate_members``; archived ones may be among them) for ``current_members``."""
+    persons = list(persons)
+    setattr(household, _MEMBERS_ATTR, persons)
+    return persons
+
+
+def current_members(household) -> list:
+    """The household's members who are not archived, by id, with the registered
+    annotations: those the page remembered (``remember_members``), or one query."""
+    persons = getattr(household, _MEMBERS_ATTR, None)
+    if persons is None:  # not remembered by the page: read now, and not kept (it may change)
+        from residents.models import Person
+
+        persons = annotate_members(Person.objects.filter(household=household))
+    return sorted((p for p in persons if p.archived_at is None), key=lambda p: p.pk)
 
 
 def parse_before(raw) -> datetime.date | None:

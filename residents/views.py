@@ -51,7 +51,13 @@ from residents.selectors import (
     present_persons,
     register_persons,
 )
-from residents.timeline import actions_for, parse_before, timeline_for
+from residents.timeline import (
+    actions_for,
+    annotate_members,
+    parse_before,
+    remember_members,
+    timeline_for,
+)
 from residents.typed_input import whole_number
 
 EXPORT_CHUNK = 2000
@@ -137,16 +143,31 @@ def _scope_area(user):
 # ---------------------------------------------------------------- one household
 
 
+def _ancestors(area: Area) -> list[Area]:
+    """``area.ancestors()`` from the parents the query joined (no query), or by a query for
+    a tree deeper than the join."""
+    chain = []
+    while area.parent_id is not None:
+        if not Area.parent.is_cached(area):
+            return area.ancestors() + chain[::-1]
+        area = area.parent
+        chain.append(area)
+    return chain[::-1]
+
+
 @scoped_view("residents.view_household")
 def household_detail(request, pk):
     viewer = Viewer.of(request.user)
-    households = Household.objects.select_related("community")
+    # the community with the areas above it (district, sub-district, zone): the breadcrumb
+    households = Household.objects.select_related("community__parent__parent__parent")
     if not viewer.staff:
         households = households.current()  # archived records are for staff only
     household = get_visible_or_404(households, request.user, pk=pk)
     members = household.members.select_related("ethnicity", "community")
     if not viewer.staff:
         members = members.filter(archived_at__isnull=True)
+    # read once, with what the buttons above the timeline need to know of each member
+    members = remember_members(household, annotate_members(members))
     today = timezone.localdate()
     can_change = (
         viewer.staff
@@ -158,7 +179,7 @@ def household_detail(request, pk):
         "residents/household_detail.html",
         {
             "household": household,
-            "ancestors": household.community.ancestors(),
+            "ancestors": _ancestors(household.community),
             "members": present_persons(members, viewer, today),
             "hardship": household.hardship_labels if viewer.sensitive else [],
             "honours": household.honours.all(),

@@ -125,6 +125,15 @@ def login(client):
     return _login
 
 
+def pytest_collection_modifyitems(items):
+    """A test using ``module_db`` runs in the test database too: pytest-django makes only the
+    databases some test asks for with ``db`` (or the mark), and without one the module-wide
+    transaction would write to the real database of the settings."""
+    for item in items:
+        if "module_db" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.django_db)
+
+
 @pytest.fixture(scope="module")
 def module_db(django_db_setup, django_db_blocker):
     """One transaction around a whole test module, rolled back after its last test: a
