@@ -131,6 +131,7 @@ def start_site(
 if __name__ == "__main__":  # python -m tests.e2e.site DIR: serve until interrupted
     import json
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop gunicorn too, in finally
     site = start_site(Path(sys.argv[1]))
     (site.workdir / "url").write_text(site.base_url)
     (site.workdir / "env.json").write_text(json.dumps(site.env))
