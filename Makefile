@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install messages lint bench clean-venv
+.PHONY: run test e2e install messages lint bench clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,9 +34,21 @@ run: messages
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The browser tests: Playwright driving Debian's chromium (apt-get install chromium
+# fonts-noto-cjk) through the demo served by gunicorn; screenshots in build/e2e-screenshots.
+e2e: $(STAMP)
+	$(BIN)/python -m pytest -m e2e tests/e2e
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Every benchmark on PostgreSQL, rewriting docs/performance.md (bench/README.md).
+# make bench SIZE=small: a quick run on 1,000 persons.
+SIZE ?= full
+bench: $(STAMP)
+	@$(BIN)/python -c "import locust" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	$(BIN)/python -m bench --size $(SIZE)
 
 clean-venv:
 	rm -rf $(VENV)

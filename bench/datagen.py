@@ -4,11 +4,14 @@ The data set is the demo district with ``residents.demo`` at a given size; it is
 once and reused while its size matches, so repeated measurements do not pay for it again.
 """
 
+import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,6 +19,40 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://tongxin:tongxin@127.0.0.1:5432/tongxin_bench"
 SETTINGS = "config.settings.test"  # DEBUG off, no HTTPS redirect, the test client's host
 SEED = 2026
+
+
+@dataclass(frozen=True)
+class Size:
+    """One size of the data set and of the runs on it (``python -m bench --size``)."""
+
+    households: int
+    persons: int
+    log_rows: int
+    household_years: int  # years of logs on the timeline household
+    merchants: int
+    card_uses: int
+    import_rows: int
+    load_users: int
+    load_seconds: int
+    register_db: str  # the register alone (registry, import and load benchmarks)
+    outreach_db: str  # the register, the logs and the service-card scheme (outreach, reports)
+
+
+SIZES = {
+    "full": Size(40_000, 100_000, 1_000_000, 5, 300, 100_000, 10_000, 50, 60,
+                 "tongxin_bench", "tongxin_bench_outreach"),
+    "small": Size(400, 1_000, 10_000, 1, 30, 1_000, 1_000, 10, 15,
+                  "tongxin_bench_small", "tongxin_bench_outreach_small"),
+    "tiny": Size(120, 300, 3_000, 1, 10, 300, 300, 5, 10,
+                 "tongxin_bench_tiny", "tongxin_bench_outreach_tiny"),
+}  # fmt: skip
+# The query counts of a size are compared with those of a smaller one, in its own databases.
+COMPARED_WITH = {"full": "small", "small": "tiny"}
+
+
+def small_url(url: str) -> str:
+    """The database of a benchmark's small pass: the same server, ``<name>_small``."""
+    return with_database(url, database_name(url) + "_small")
 
 
 def with_database(url: str, name: str) -> str:
@@ -148,3 +185,95 @@ def ensure_data(
             cursor.execute("VACUUM ANALYZE")  # fresh statistics, as a server would have
     print(buffer.getvalue().strip(), f"({seconds:.1f} s)", file=sys.stderr)
     return seconds
+
+
+# ---------------------------------------------------------------------------- the data step
+
+
+def prepare(args) -> dict:
+    """In a child process: the register, and with ``--log-rows`` the outreach benchmark's logs
+    and the reports benchmark's service-card scheme, each reused when there at this size."""
+    setup_django(args.database_url)
+    migrate()
+    started = time.perf_counter()
+    timings = {
+        "register": ensure_data(
+            args.database_url,
+            households=args.households,
+            persons=args.persons,
+            seed=args.seed,
+            regenerate=args.regenerate,
+        )
+    }
+    if args.log_rows:
+        from bench import outreach_bench, reports_bench
+
+        options = reports_bench.parse(
+            [
+                *("--database-url", args.database_url, "--seed", str(args.seed)),
+                *("--households", str(args.households), "--persons", str(args.persons)),
+                *("--log-rows", str(args.log_rows)),
+                *("--household-years", str(args.household_years)),
+                *("--merchants", str(args.merchants), "--card-uses", str(args.card_uses)),
+            ]
+            + (["--regenerate"] if args.regenerate else [])
+        )
+        timings["logs"] = outreach_bench.ensure_logs(options)
+        timings["extras"] = reports_bench.ensure_extras(options)
+    households, persons = register_size()
+    return {
+        "database": database_name(args.database_url),
+        "households": households,
+        "persons": persons,
+        "generated": timings,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def prepare_in_child(url: str, size: Size, *, outreach: bool, regenerate: bool) -> dict:
+    """Run ``prepare`` for one database in a child process; its answer."""
+    import tempfile
+
+    ensure_postgres(url)
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        out = Path(handle.name)
+    command = [sys.executable, "-m", "bench.datagen", "--database-url", url, "--into", str(out)]
+    command += ["--households", str(size.households), "--persons", str(size.persons)]
+    if outreach:
+        command += ["--log-rows", str(size.log_rows), "--household-years"]
+        command += [str(size.household_years), "--merchants", str(size.merchants)]
+        command += ["--card-uses", str(size.card_uses)]
+    command += ["--regenerate"] if regenerate else []
+    print(f"== data set in {database_name(url)}", file=sys.stderr)
+    try:
+        if subprocess.run(command, cwd=ROOT, check=False).returncode != 0:
+            raise SystemExit(f"Preparing the data set in {database_name(url)} failed.")
+        return json.loads(out.read_text(encoding="utf-8"))
+    finally:
+        out.unlink(missing_ok=True)
+
+
+def main(argv) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.datagen", description=prepare.__doc__)
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--households", type=int, default=SIZES["full"].households)
+    parser.add_argument("--persons", type=int, default=SIZES["full"].persons)
+    parser.add_argument("--log-rows", type=int, default=0, help="0: the register only")
+    parser.add_argument("--household-years", type=int, default=SIZES["full"].household_years)
+    parser.add_argument("--merchants", type=int, default=SIZES["full"].merchants)
+    parser.add_argument("--card-uses", type=int, default=SIZES["full"].card_uses)
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--into", help="write the answer as JSON to this file")
+    args = parser.parse_args(argv)
+    ensure_postgres(args.database_url)
+    data = prepare(args)
+    if args.into:
+        Path(args.into).write_text(json.dumps(data), encoding="utf-8")
+    else:
+        print(json.dumps(data, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

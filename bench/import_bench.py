@@ -1,6 +1,6 @@
 """Ledger import speed: ours against django-import-export and a plain bulk_create.
 
-    python bench/import_bench.py --rows 10000         (or: python -m bench import --rows 10000)
+    python -m bench import --rows 10000 --database-url postgres://…/tongxin_bench
 
 Uses DJANGO_SETTINGS_MODULE (default config.settings.development) and whatever DATABASE_URL
 is set; the database must be migrated. It generates a realistic messy ledger xlsx (full-width
@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench import common, datagen  # noqa: E402  (after the path, for ``python bench/...``)
 
 SURNAMES = "马白李王张哈丁金穆沙海纳喇撒买艾阿古铁杨"
 GIVEN = [
@@ -353,18 +355,13 @@ def import_export(truth) -> dict:
     return {"seconds": seconds, "totals": dict(result.totals)}
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=10000)
-    parser.add_argument(
-        "--import-export-rows",
-        type=int,
-        default=None,
-        help="rows for django-import-export (default: all; it is the slow one)",
-    )
-    parser.add_argument("--database-url", help="overrides DATABASE_URL")
-    parser.add_argument("--seed", type=int, default=2026)
-    args = parser.parse_args(argv)
+SECTION = "## Ledger import"
+NAME = SECTION.removeprefix("## ")
+TARGET = 0.2  # ours at least a fifth of bulk_create's rows per second
+
+
+def measure(args) -> dict:
+    """In a child process: generate the ledger and time the three imports (rolled back)."""
     setup(args.database_url)
 
     from django.conf import settings
@@ -373,8 +370,7 @@ def main(argv=None) -> int:
 
     executor = MigrationExecutor(connection)
     if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-        print("The database has unapplied migrations: run manage.py migrate first.")
-        return 2
+        raise SystemExit("The database has unapplied migrations: run manage.py migrate first.")
 
     from residents.id_numbers import parse_id_number
     from residents.names import pinyin_of
@@ -383,6 +379,8 @@ def main(argv=None) -> int:
     parse_id_number("11010519491231002X")
 
     from django.db import transaction
+
+    from residents.models import Person
 
     report = {}
     try:
@@ -394,6 +392,7 @@ def main(argv=None) -> int:
             report["ours"] = timed["value"]
             report["ours"]["seconds"] = timed["seconds"]
             report["bulk"] = in_rolled_back_transaction(lambda: plain_bulk_create(truth))
+            del report["bulk"]["value"]
             ie_rows = args.import_export_rows or args.rows
             report["ie"] = in_rolled_back_transaction(lambda: import_export(truth[:ie_rows]))[
                 "value"
@@ -402,47 +401,149 @@ def main(argv=None) -> int:
             raise Rollback
     except Rollback:
         pass
-
-    rows = args.rows
     vendor = connection.vendor
-    version = (
+    report["vendor"] = vendor
+    report["version"] = (
         ".".join(str(v) for v in connection.Database.sqlite_version_info)
-        if (vendor == "sqlite")
-        else str(connection.pg_version)
+        if vendor == "sqlite"
+        else common.server_version()
     )
+    report["database"] = connection.settings_dict["NAME"]
+    report["persons_in_database"] = Person.objects.count()
+    report["rows"] = args.rows
+    report["xlsx_kib"] = len(data) // 1024
+    report["debug"] = settings.DEBUG
+    report["load"] = os.getloadavg()[0]
+    return report
+
+
+def lines_printed(report: dict) -> list[str]:
+    rows, o = report["rows"], report["ours"]
     bulk_rate = rows / report["bulk"]["seconds"]
-    ours_rate = rows / report["ours"]["seconds"]
+    ours_rate = rows / o["seconds"]
     ie_rate = report["ie"]["rows"] / report["ie"]["seconds"]
-    o = report["ours"]
-    print(
-        f"Database: {vendor} {version}; {rows} ledger rows, {len(data) // 1024} KiB xlsx; "
-        f"DEBUG={settings.DEBUG}"
-    )
-    print(
+    parsed_rate = rows / (o["validate"] + o["write"])
+    return [
+        f"Database: {report['vendor']} {report['version']}; {rows} ledger rows, "
+        f"{report['xlsx_kib']} KiB xlsx; DEBUG={report['debug']}",
         f"  ours (read+validate+write, with history): {ours_rate:8.0f} rows/s "
         f"({o['seconds']:.2f} s: read {o['read']:.2f}, validate {o['validate']:.2f}, "
         f"write {o['write']:.2f}); {o['counts']['households_new']} households, "
-        f"{o['counts']['persons_new']} persons"
-    )
-    print(
+        f"{o['counts']['persons_new']} persons",
         f"  django-import-export (default settings):  {ie_rate:8.0f} rows/s "
-        f"({report['ie']['seconds']:.2f} s for {report['ie']['rows']} rows)"
-    )
-    print(
+        f"({report['ie']['seconds']:.2f} s for {report['ie']['rows']} rows)",
         f"  plain bulk_create (no validation/history): {bulk_rate:8.0f} rows/s "
-        f"({report['bulk']['seconds']:.2f} s)"
-    )
-    parsed_rate = rows / (o["validate"] + o["write"])
-    print(
+        f"({report['bulk']['seconds']:.2f} s)",
         f"  ours from parsed rows (validate+write):    {parsed_rate:8.0f} rows/s "
         f"(1/{bulk_rate / parsed_rate:.1f} of plain bulk_create, which also starts from "
-        "parsed values)"
-    )
-    print(
+        "parsed values)",
         f"  ratio to plain bulk_create: ours 1/{bulk_rate / ours_rate:.1f}, "
         f"django-import-export 1/{bulk_rate / ie_rate:.1f} "
-        f"(ours is {ours_rate / ie_rate:.0f}× django-import-export)"
+        f"(ours is {ours_rate / ie_rate:.0f}× django-import-export)",
+    ]
+
+
+def targets(report: dict) -> list:
+    rows = report["rows"]
+    bulk_rate = rows / report["bulk"]["seconds"]
+    ours_rate = rows / report["ours"]["seconds"]
+    share = ours_rate / bulk_rate
+    return [
+        common.at_least(
+            NAME,
+            "Ledger import, end to end: rows/s / bulk_create's",
+            share,
+            TARGET,
+            shown=f"{share:.2f} (1/{1 / share:.1f})",
+        )
+    ]
+
+
+def section(report: dict, *, argv: list[str], found: list) -> str:
+    rows, o = report["rows"], report["ours"]
+    bulk_rate = rows / report["bulk"]["seconds"]
+    ours_rate = rows / o["seconds"]
+    ie_rate = report["ie"]["rows"] / report["ie"]["seconds"]
+    parsed_rate = rows / (o["validate"] + o["write"])
+    lines = [
+        SECTION,
+        "",
+        f"Measured {common.machine_line()}; {report['vendor']} {report['version']} (database "
+        f"`{report['database']}`, holding {report['persons_in_database']:,} persons), DEBUG "
+        f"{'on' if report['debug'] else 'off'}, every phase in a rolled-back transaction. Load "
+        f"average (1 min) at the end: {report['load']:.1f}. Target: ours, end to end, at least "
+        f"1/{1 / TARGET:g} of plain `bulk_create`'s rows per second.",
+        "",
+        *common.command_block("import", argv),
+        "",
+        f"A generated messy ledger of {rows:,} rows ({report['xlsx_kib']:,} KiB xlsx: full-width "
+        "digits, padded names, lower-case x, 回 for 回族, 男/M, five date spellings, households "
+        "on consecutive rows).",
+        "",
+        *common.targets_lines(found),
+        "",
+        "| import | rows/s | vs plain bulk_create |",
+        "|---|---:|---:|",
+        f"| Tongxin: read xlsx, validate every row, write with history (read {o['read']:.2f} s, "
+        f"validate {o['validate']:.2f} s, write {o['write']:.2f} s) | {ours_rate:,.0f} "
+        f"| 1/{bulk_rate / ours_rate:.1f} |",
+        "| Tongxin from parsed rows (validate + write, as bulk_create starts from parsed values) "
+        f"| {parsed_rate:,.0f} | 1/{bulk_rate / parsed_rate:.1f} |",
+        "| django-import-export, default settings (clean values, households made beforehand, "
+        f"untimed; {report['ie']['rows']:,} rows) | {ie_rate:,.0f} | 1/{bulk_rate / ie_rate:.1f} |",
+        "| plain `bulk_create` of the same households and persons (no validation, no history) "
+        f"| {bulk_rate:,.0f} | 1 |",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(
+        prog="python -m bench import", description=__doc__.split("\n\n")[0]
     )
+    parser.add_argument("--rows", type=int, default=10000)
+    parser.add_argument(
+        "--import-export-rows",
+        type=int,
+        default=None,
+        help="rows for django-import-export (default: all; it is the slow one)",
+    )
+    parser.add_argument("--database-url", help="overrides DATABASE_URL")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--output", type=Path, default=common.OUTPUT)
+    parser.add_argument(
+        "--no-write",
+        action="store_true",
+        help="print, do not write the docs (a run on SQLite never writes them)",
+    )
+    parser.add_argument("--measure-into", help=argparse.SUPPRESS)  # the child's JSON file
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse(argv)
+    if args.measure_into:
+        common.write_json(args.measure_into, measure(args))
+        return 0
+    child_argv = ["--rows", str(args.rows), "--seed", str(args.seed)]
+    if args.import_export_rows:
+        child_argv += ["--import-export-rows", str(args.import_export_rows)]
+    if args.database_url:
+        child_argv += ["--database-url", args.database_url]
+        datagen.ensure_postgres(args.database_url)
+    report = common.run_child("import", child_argv, f"{args.rows:,} ledger rows")
+    print("\n".join(lines_printed(report)))
+    found = targets(report)
+    common.record(found)
+    if args.no_write:
+        return 0
+    if report["vendor"] != "postgresql":
+        print(
+            "Not written to the docs: their figures are PostgreSQL's (pass --database-url).",
+            file=sys.stderr,
+        )
+        return 0
+    common.write_section(section(report, argv=argv or [], found=found), args.output, SECTION)
     return 0
 
 

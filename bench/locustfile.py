@@ -6,6 +6,11 @@ day: the register list and its next pages, searches, household pages and logging
 The plan (sessions, households, searches) comes from the file named by ``TONGXIN_LOAD_PLAN``;
 at the end the counts of answers by status and of acknowledged visits are written to the
 file named by ``TONGXIN_LOAD_RESULT``.
+
+``bench/load_bench.py`` names the user class of each run: ``StreetOfficeStaff`` (that mixed
+day), ``RegisterListReader`` (the register list alone) and ``AdminChangelistReader`` (the
+stock admin's changelist of the same persons alone, as a superuser); the last two do not pause
+between clicks, so the server's throughput, not the users' pace, is measured.
 """
 
 import json
@@ -16,11 +21,12 @@ import threading
 import uuid
 from collections import Counter
 
-from locust import HttpUser, between, events, task
+from locust import HttpUser, between, constant, events, task
 
 PLAN = json.loads(open(os.environ["TONGXIN_LOAD_PLAN"], encoding="utf-8").read())  # noqa: SIM115
 RESULT = os.environ["TONGXIN_LOAD_RESULT"]
 _SESSIONS = iter(PLAN["sessions"] * 10)
+_ADMIN_SESSIONS = iter(PLAN.get("admin_sessions", []) * 10)
 _LOCK = threading.Lock()
 STATUSES: Counter = Counter()
 ACKNOWLEDGED_VISITS: list[int] = []
@@ -42,13 +48,16 @@ def write_result(environment, **kwargs):
         )
 
 
-class StreetOfficeStaff(HttpUser):
-    wait_time = between(0.2, 1.0)  # a short look at each page before the next click
+class _SignedIn(HttpUser):
+    """A user holding one of the prepared sessions (no tasks of its own)."""
+
+    abstract = True
+    sessions = _SESSIONS
 
     def on_start(self):
         with _LOCK:
-            session = next(_SESSIONS)
-        self.households = session["households"]
+            session = next(self.sessions)
+        self.households = session.get("households", [])
         # The production settings mark cookies Secure; the bench talks plain HTTP to gunicorn
         # on 127.0.0.1, so the cookies are set here and kept without that flag.
         self.client.cookies.set("sessionid", session["key"])
@@ -64,6 +73,10 @@ class StreetOfficeStaff(HttpUser):
             if r.status_code != 200:
                 r.failure(f"{r.status_code}")
         self._keep_cookies()
+
+
+class StreetOfficeStaff(_SignedIn):
+    wait_time = between(0.2, 1.0)  # a short look at each page before the next click
 
     @task(3)
     def register_list(self):
@@ -106,3 +119,24 @@ class StreetOfficeStaff(HttpUser):
             else:
                 r.failure(f"not recorded: {r.status_code}")
         self._keep_cookies()
+
+
+class RegisterListReader(_SignedIn):
+    """The register list, again and again, with no pause: its throughput."""
+
+    wait_time = constant(0)
+
+    @task
+    def register_list_only(self):
+        self._get("/register/", "register list")
+
+
+class AdminChangelistReader(_SignedIn):
+    """Django's stock changelist of the same persons, as a superuser, with no pause."""
+
+    wait_time = constant(0)
+    sessions = _ADMIN_SESSIONS
+
+    @task
+    def admin_changelist_only(self):
+        self._get("/admin/residents/person/", "admin changelist")

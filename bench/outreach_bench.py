@@ -23,28 +23,19 @@ The data set is kept in its database and reused while its size matches. See benc
 import argparse
 import datetime
 import io
-import json
 import os
 import random
-import shlex
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import unquote
 
-from bench import datagen
-from bench.registry_bench import (
-    _explain,
-    _machine,
-    explained,
-    measure_urls,
-    missed_sections,
-    write_section,
-)
+from bench import common, datagen
+from bench.common import explain as _explain
+from bench.common import explained, measure_urls, write_section
+from bench.common import machine as _machine
+from bench.registry_bench import missed_sections
 
 ROOT = datagen.ROOT
 OUTPUT = ROOT / "docs" / "performance.md"
@@ -145,12 +136,15 @@ def _copy(model, rows, columns=None) -> int:
     from django.db import connection
 
     columns = columns or [f.column for f in model._meta.concrete_fields]
+    # A column the writer does not fill (a field added since, such as an edit version) gets
+    # the field's default.
+    defaults = {f.column: f.get_default() for f in model._meta.concrete_fields}
     table = model._meta.db_table
     written = 0
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f'COPY "{table}" ({", ".join(columns)}) FROM STDIN') as copy:
             for row in rows:
-                copy.write_row([row[c] for c in columns])
+                copy.write_row([row[c] if c in row else defaults.get(c) for c in columns])
                 written += 1
         if "id" in columns:
             cursor.execute(
@@ -647,69 +641,82 @@ def _timeline_shown(client, url: str) -> tuple[int | None, dict]:
     return len(page.entries), kinds
 
 
-def _cold_queries(client, url: str, runs: int = 3) -> dict:
-    """As registry_bench's query count, with Django's cache emptied before each request."""
-    from django.core.cache import cache
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    counts, totals, slowest, response = [], [], None, None
-    for _ in range(runs):
-        cache.clear()
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(url)
-        queries = captured.captured_queries
-        counts.append(len(queries))
-        totals.append(sum(float(q["time"]) for q in queries) * 1000)
-        for query in queries:
-            if slowest is None or float(query["time"]) > float(slowest["time"]):
-                slowest = query
-    return {
-        "status": response.status_code,
-        "queries": max(counts),
-        "sql_ms": statistics.median(totals),
-        "slowest": {"sql": slowest["sql"], "ms": float(slowest["time"]) * 1000} if slowest else {},
-    }
-
-
 def measure_cold(clients: dict, urls: dict, *, warmup: int, repeat: int) -> dict:
     """As ``measure_urls``, with Django's cache emptied before every request (outside the
-    timed part), so that cached figures are computed afresh each time; the pages of a round
-    are requested one after the other, as there."""
+    timed part), so that cached figures are computed afresh each time."""
     from django.core.cache import cache
 
-    results, times = {}, {who: [] for who in urls}
-    for who, url in urls.items():
+    return measure_urls(clients, urls, warmup=warmup, repeat=repeat, before=cache.clear)
+
+
+_ratio = common.ratio
+
+# The outreach lists, each beside the admin's changelist of the same model showing as many
+# rows a page: (key, label, our URL name, model, admin query string).
+LISTS = [
+    ("visit_list", "Visit list", "outreach:visit-list", "outreach.Visit"),
+    ("followup_list", "Follow-up list", "outreach:followup-list", None),
+    ("meeting_list", "Meeting list", "outreach:meeting-list", "outreach.Meeting"),
+    (
+        "consultation_list",
+        "Consultation list",
+        "outreach:consultation-list",
+        "outreach.Consultation",
+    ),
+    ("pairing_list", "Pairing list", "outreach:pairing-list", "outreach.Pairing"),
+]
+
+
+def measure_lists(clients: dict, lists, *, warmup: int, repeat: int) -> tuple[list, list]:
+    """Each list page beside the admin's changelist of its model, the admin set (in this
+    process only) to show as many rows a page as ours, so both show the same number of rows;
+    a list without an admin page is measured alone (its query count)."""
+    from django.apps import apps
+    from django.contrib import admin
+    from django.urls import NoReverseMatch, reverse
+
+    results, skipped = [], []
+    for key, label, name, model_label in lists:
         try:
-            for _ in range(warmup):
-                cache.clear()
-                clients[who].get(url)
-            results[who] = {"url": url, **_cold_queries(clients[who], url)}
-        except Exception as exc:  # a page under construction must not stop the others
-            results[who] = {"url": url, "error": f"{type(exc).__name__}: {exc}"[:300]}
-    working = [who for who in urls if "error" not in results[who]]
-    for _ in range(repeat):
-        for who in working:
-            cache.clear()
-            started = time.perf_counter()
-            clients[who].get(urls[who])
-            times[who].append((time.perf_counter() - started) * 1000)
-    for who in working:
-        results[who]["median_ms"] = statistics.median(times[who])
-        results[who]["min_ms"] = min(times[who])
-    return results
-
-
-def _ratio(users: dict) -> float | None:
-    ours_ms = users.get("bureau", {}).get("median_ms")
-    admin_ms = users.get("admin", {}).get("median_ms")
-    return ours_ms / admin_ms if ours_ms and admin_ms else None
+            ours = reverse(name)
+        except NoReverseMatch:
+            skipped.append(f"{label} (`{name}`)")
+            continue
+        urls = {"bureau": ours}
+        model_admin, per_page_before = None, None
+        if model_label:
+            model = apps.get_model(model_label)
+            model_admin = admin.site._registry.get(model)
+        if model_admin is not None:
+            per_page, _pages = common.paging(clients["bureau"], ours)
+            per_page_before = model_admin.list_per_page
+            model_admin.list_per_page = per_page or per_page_before
+            opts = model._meta
+            urls["admin"] = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        for who, url in urls.items():
+            print(f"  {key:<18} {who:<7} {url}", file=sys.stderr)
+        shown = model_admin.list_per_page if model_admin else None
+        try:
+            users = measure_urls(clients, urls, warmup=warmup, repeat=repeat)
+        finally:
+            if model_admin is not None:
+                model_admin.list_per_page = per_page_before
+        row = {"key": key, "label": label, "users": users, "list": True, "per_page": shown}
+        row["target"] = TARGET if "admin" in urls else None
+        row["ratio"] = _ratio(users)
+        if row["ratio"] is not None and row["ratio"] > TARGET:
+            slowest = users["bureau"].get("slowest") or {}
+            row["explain"] = {
+                "sql": slowest.get("sql", ""),
+                "plan": _explain(slowest.get("sql", "")),
+            }
+        results.append(row)
+    return results, skipped
 
 
 def measure(args) -> dict:
     """Run in a child process: prepare the database, then measure both pages."""
     datagen.setup_django(args.database_url)
-    from django.db import connection
     from django.db.models import Max, Min
     from django.test import Client
     from django.urls import NoReverseMatch, reverse
@@ -788,9 +795,10 @@ def measure(args) -> dict:
         if page["key"] == "timeline" and ours:
             row["shown"], row["shown_kinds"] = _timeline_shown(clients["bureau"], ours)
         results.append(row)
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        version = cursor.fetchone()[0]
+    lists, not_built = measure_lists(clients, LISTS, warmup=args.warmup, repeat=args.repeat)
+    results += lists
+    skipped += not_built
+    version = common.server_version()
     return {
         "database": datagen.database_name(args.database_url),
         "server_version": str(version),
@@ -818,37 +826,54 @@ def measure(args) -> dict:
 # ---------------------------------------------------------------------------- parent: report
 
 
-def _cell(result: dict | None, key: str) -> str:
-    if not result:
-        return "not built"
-    if "error" in result:
-        return "error"
-    if result.get("status") != 200:
-        return f"HTTP {result.get('status')}"
-    if key == "median_ms":
-        return f"{result['median_ms']:.1f} ({result['sql_ms']:.1f})"
-    return str(result[key])
+_cell = common.cell
+NAME = SECTION.removeprefix("## ")
 
 
-def report(small: dict | None, large: dict, *, command: str) -> str:
+def targets(small: dict | None, large: dict) -> list[common.Target]:
+    """Each judged page's time against the admin's (the compliance page warm), and every
+    page's query count at both sizes (the compliance page warm and cold)."""
+    found = []
+    for row in large["pages"]:
+        if row["target"] is not None:
+            label = f"{row['label']}, warm" if "cold" in row else row["label"]
+            found.append(
+                common.at_most(NAME, f"{label}: time / admin's", row.get("ratio"), row["target"])
+            )
+    small_rows = {r["key"]: r for r in small["pages"]} if small else {}
+    sizes = [f"{d['log_rows']:,} log rows" for d in (small, large) if d is not None]
+    for row in large["pages"]:
+        parts = [("users", row["label"])]
+        if "cold" in row:
+            parts = [("users", f"{row['label']}, warm"), ("cold", f"{row['label']}, cold")]
+        for part, label in parts:
+            counts = []
+            for data, source in ((small, small_rows.get(row["key"])), (large, row)):
+                if data is not None:
+                    counts.append((source or {}).get(part, {}).get("bureau", {}).get("queries"))
+            found.append(common.query_target(NAME, label, counts, sizes))
+    return found
+
+
+def report(small: dict | None, large: dict, *, argv: list[str], found: list) -> str:
     machine = _machine()
     logs = large["logs"]
     lines = [
         SECTION,
         "",
-        f"Measured {datetime.date.today():%Y-%m-%d} on {machine['cpu']}, {machine['cores']} cores, "
-        f"{machine['memory']} RAM; PostgreSQL {large['server_version']}, Python "
-        f"{machine['python']}, Django test client in-process (no network, DEBUG off, persistent "
-        f"database connection). Each page: {large['warmup']} warm-up requests, then the median "
-        f'of {large["repeat"]}, ours and the admin\'s requested in turn. "Ours" is requested '
-        f'by the district bureau user `{BUREAU_USER}` (the whole district); "admin" is Django\'s '
-        "stock changelist of visits (`VisitAdmin`, 20 rows a page, as many as a page of the "
-        f"timeline) as the superuser "
-        f"`{SUPERUSER}`, showing the same rows: the household's visits, or this year's.",
+        f"Measured {common.machine_line()}; PostgreSQL {large['server_version']}, Django test "
+        "client in-process (no network, DEBUG off, persistent database connection). Each page: "
+        f"{large['warmup']} warm-up requests, then the median of {large['repeat']}, ours and the "
+        f'admin\'s requested in turn. "Ours" is requested by the district bureau user '
+        f'`{BUREAU_USER}` (the whole district); "admin" is Django\'s stock changelist as the '
+        f"superuser `{SUPERUSER}`, showing the same rows: for the timeline and the compliance "
+        "page the changelist of visits (`VisitAdmin`, 20 rows a page, as many as a page of the "
+        "timeline) filtered to the household's visits or this year's; for each list, the "
+        "changelist of its model set (in the benchmark's process only) to as many rows a page as "
+        "the list shows. Targets: time at most half the admin's; at most "
+        f"{common.QUERY_LIMIT} SQL queries a page, the same at both sizes.",
         "",
-        "```sh",
-        command,
-        "```",
+        *common.command_block("outreach", argv),
         "",
     ]
     generated = large.get("generated_seconds")
@@ -877,6 +902,7 @@ def report(small: dict | None, large: dict, *, command: str) -> str:
     )
     if large["skipped"]:
         lines.append(f"Not measured, the URL does not resolve yet: {', '.join(large['skipped'])}.")
+    lines += ["", *common.targets_lines(found)]
     timeline = next((r for r in large["pages"] if r["key"] == "timeline"), {})
     if timeline.get("shown") is not None:
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(timeline["shown_kinds"].items()))
@@ -901,6 +927,8 @@ def report(small: dict | None, large: dict, *, command: str) -> str:
         else:
             met = "yes" if ratio <= row["target"] else "**no**"
         label = f"{row['label']}, warm (figures cached)" if "cold" in row else row["label"]
+        if row.get("per_page"):
+            label += f" ({row['per_page']} rows a page)"
         lines.append(
             f"| {label} | {_cell(users.get('bureau'), 'median_ms')} "
             f"| {_cell(users.get('admin'), 'median_ms')} "
@@ -956,7 +984,7 @@ def report(small: dict | None, large: dict, *, command: str) -> str:
             f"The small pass: {small['households']:,} households, {small['log_rows']:,} log "
             f"rows, the timeline household with {small['household_visits']:,} visits.",
         ]
-    lines += ["", "URLs requested (at the full size):", ""]
+    lines += ["", f"URLs requested (at {large['log_rows']:,} log rows):", ""]
     for row in large["pages"]:
         for who, result in row["users"].items():
             lines.append(f"- {row['label']}, {who}: `{unquote(result['url'])}`")
@@ -978,40 +1006,14 @@ def report(small: dict | None, large: dict, *, command: str) -> str:
 
 
 def _child(args, url: str, *, households, persons, log_rows, household_years) -> dict:
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
-        out = handle.name
-    command = [
-        sys.executable,
-        "-m",
-        "bench",
-        "outreach",
-        "--measure-into",
-        out,
-        "--database-url",
-        url,
-        "--households",
-        str(households),
-        "--persons",
-        str(persons),
-        "--log-rows",
-        str(log_rows),
-        "--years",
-        str(args.years),
-        "--household-years",
-        str(household_years),
-        "--repeat",
-        str(args.repeat),
-        "--warmup",
-        str(args.warmup),
-        "--seed",
-        str(args.seed),
-    ] + (["--regenerate"] if args.regenerate else [])
-    print(f"== {log_rows:,} log rows in {datagen.database_name(url)}", file=sys.stderr)
-    if subprocess.run(command, cwd=ROOT, check=False).returncode != 0:
-        raise SystemExit(f"The measurement at {log_rows} log rows failed.")
-    data = json.loads(Path(out).read_text(encoding="utf-8"))
-    Path(out).unlink()
-    return data
+    argv = ["--database-url", url, "--households", str(households), "--persons", str(persons)]
+    argv += ["--log-rows", str(log_rows), "--years", str(args.years)]
+    argv += ["--household-years", str(household_years)]
+    argv += ["--repeat", str(args.repeat), "--warmup", str(args.warmup), "--seed", str(args.seed)]
+    argv += ["--regenerate"] if args.regenerate else []
+    return common.run_child(
+        "outreach", argv, f"at {log_rows:,} log rows in {datagen.database_name(url)}"
+    )
 
 
 def parse(argv):
@@ -1048,12 +1050,9 @@ def main(argv) -> int:
     if args.measure_into:
         if not datagen.is_postgres(args.database_url):
             raise SystemExit("The outreach benchmark needs PostgreSQL (COPY).")
-        data = measure(args)
-        Path(args.measure_into).write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+        common.write_json(args.measure_into, measure(args))
         return 0
-    small_url = args.small_database_url or datagen.with_database(
-        args.database_url, datagen.database_name(args.database_url) + "_small"
-    )
+    small_url = args.small_database_url or datagen.small_url(args.database_url)
     small = None
     if not args.no_small:
         datagen.ensure_postgres(small_url)
@@ -1074,15 +1073,12 @@ def main(argv) -> int:
         log_rows=args.log_rows,
         household_years=args.household_years,
     )
-    python = Path(sys.executable)
-    if python.is_relative_to(ROOT):
-        python = python.relative_to(ROOT)
-    command = " ".join(shlex.quote(str(a)) for a in [python, "-m", "bench", "outreach", *argv])
-    text = report(small, large, command=command)
+    found = targets(small, large)
+    text = report(small, large, argv=argv, found=found)
     print(text)
+    common.record(found)
     if not args.no_write:
         write_section(text, args.output, SECTION)
-        print(f"Written to {args.output}", file=sys.stderr)
     return 0
 
 

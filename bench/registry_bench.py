@@ -9,22 +9,20 @@ persons) for the counts and the timings. See bench/README.md.
 """
 
 import argparse
-import datetime
-import json
 import os
-import platform
-import re
-import shlex
-import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
-from bench import datagen
+from bench import common, datagen
+from bench.common import explain as _explain
+
+# Shared with the other benchmarks (and imported from here by some): kept under these names.
+from bench.common import explained, measure_urls, write_section
+from bench.common import machine as _machine
+from bench.common import paging as _paging
+from bench.common import with_query as _with_query
 
 ROOT = datagen.ROOT
 OUTPUT = ROOT / "docs" / "performance.md"
@@ -60,109 +58,11 @@ def pages(hui_id: int) -> list[Page]:
         Page("initials", "Search, initials mxd", {"q": "mxd"}, {"q": "mxd"}, 0.25),
         Page("id_tail", "Search, ID tail 1234", {"q": "1234"}, {"q": "1234"}, 0.25),
         Page("deep", f"Deep page ({DEEP_PAGE}, by cursor)", {"page": DEEP_PAGE}, {}, 0.25),
-        Page("household", "Household page (5 members)", detail=True),
+        Page("household", "Household page (5 members)", target=0.5, detail=True),
     ]
 
 
 # ---------------------------------------------------------------------------- child: measure
-
-
-def _queries(client, url: str, runs: int = 3) -> dict:
-    """Requests under CaptureQueriesContext: how many queries (the most of ``runs``), the
-    median of their total time, and the slowest query seen."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    counts, totals, slowest = [], [], None
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(url)
-        queries = captured.captured_queries
-        counts.append(len(queries))
-        totals.append(sum(float(q["time"]) for q in queries) * 1000)
-        for query in queries:
-            if slowest is None or float(query["time"]) > float(slowest["time"]):
-                slowest = query
-    return {
-        "status": response.status_code,
-        "queries": max(counts),
-        "sql_ms": statistics.median(totals),
-        "slowest": {"sql": slowest["sql"], "ms": float(slowest["time"]) * 1000} if slowest else {},
-    }
-
-
-def measure_urls(clients: dict, urls: dict, *, warmup: int, repeat: int) -> dict:
-    """Warm up, count each page's queries, then time ``repeat`` rounds. The pages of a round
-    are requested one after the other (ours, then the admin's), so that a busy machine slows
-    both alike and the ratio stays fair."""
-    results, times = {}, {who: [] for who in urls}
-    for who, url in urls.items():
-        try:
-            for _ in range(warmup):
-                clients[who].get(url)
-            results[who] = {"url": url, **_queries(clients[who], url)}
-        except Exception as exc:  # a page under construction must not stop the others
-            results[who] = {"url": url, "error": f"{type(exc).__name__}: {exc}"[:300]}
-    working = [who for who in urls if "error" not in results[who]]
-    for _ in range(repeat):
-        for who in working:
-            started = time.perf_counter()
-            clients[who].get(urls[who])
-            times[who].append((time.perf_counter() - started) * 1000)
-    for who in working:
-        results[who]["median_ms"] = statistics.median(times[who])
-        results[who]["min_ms"] = min(times[who])
-    return results
-
-
-def _context_value(response, *names):
-    context = getattr(response, "context", None)
-    if context is None:
-        return None
-    for name in names:
-        try:
-            value = context[name]
-        except KeyError:
-            continue
-        if value is not None:
-            return value
-    return None
-
-
-def _paging(client, url: str) -> tuple[int | None, int | None]:
-    """(rows per page, number of pages) of a list page, read from its template context."""
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
-    setup_test_environment()  # instruments rendering so response.context is kept (only here)
-    try:
-        response = client.get(url)
-    finally:
-        teardown_test_environment()
-    page = _context_value(response, "page_obj", "page")
-    if page is not None and getattr(page, "paginator", None) is not None:
-        return page.paginator.per_page, page.paginator.num_pages
-    if page is not None and getattr(page, "per_page", None):  # a window that does not count
-        return page.per_page, None
-    changelist = _context_value(response, "cl")
-    if changelist is not None:
-        return changelist.list_per_page, changelist.paginator.num_pages
-    return None, None
-
-
-def _with_query(url: str, params: dict) -> str:
-    from urllib.parse import urlencode
-
-    return f"{url}?{urlencode(params)}" if params else url
-
-
-def _explain(sql: str) -> str:
-    from django.db import connection
-
-    if connection.vendor != "postgresql" or not sql.lstrip().upper().startswith("SELECT"):
-        return ""
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-        return "\n".join(row[0] for row in cursor.fetchall())
 
 
 def measure(args) -> dict:
@@ -236,9 +136,7 @@ def measure(args) -> dict:
                 "plan": _explain(slowest.get("sql", "")),
             }
         results.append(row)
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version" if connection.vendor == "postgresql" else "SELECT 1")
-        version = cursor.fetchone()[0]
+    version = common.server_version()
     return {
         "database": datagen.database_name(args.database_url),
         "vendor": connection.vendor,
@@ -302,57 +200,54 @@ def _cursor_before(client, page: int, per_page: int) -> str:
 
 # ---------------------------------------------------------------------------- parent: report
 
-
-def _machine() -> dict:
-    model = ""
-    with open("/proc/cpuinfo", encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    memory = ""
-    with open("/proc/meminfo", encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("MemTotal"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-                break
-    return {
-        "cores": os.cpu_count(),
-        "memory": memory,
-        "cpu": model or platform.processor(),
-        "python": platform.python_version(),
-    }
+NAME = SECTION.removeprefix("## ")
 
 
-def _cell(result: dict | None, key: str) -> str:
-    if not result:
-        return "not built"
-    if "error" in result:
-        return "error"
-    if result.get("status") != 200:
-        return f"HTTP {result.get('status')}"
-    if key == "median_ms":
-        return f"{result['median_ms']:.1f} ({result['sql_ms']:.1f})"
-    return str(result[key])
+def targets(small: dict | None, large: dict) -> list[common.Target]:
+    """Each page: its time against the admin's, and its query count at both sizes."""
+    found = []
+    small_rows = {r["key"]: r for r in small["pages"]} if small else {}
+    for row in large["pages"]:
+        if row["target"] is not None:
+            found.append(
+                common.at_most(
+                    NAME, f"{row['label']}: time / admin's", row.get("ratio"), row["target"]
+                )
+            )
+    for row in large["pages"]:
+        counts = []
+        for data, source in ((small, small_rows.get(row["key"])), (large, row)):
+            if data is None:
+                continue
+            mine = [
+                (source or {"users": {}})["users"].get(who, {}).get("queries")
+                for who in ("bureau", "community")
+            ]
+            counts.append(None if None in mine else max(mine))
+        sizes = [f"{d['persons']:,}" for d in (small, large) if d is not None]
+        found.append(
+            common.query_target(NAME, row["label"], counts, [f"{s} persons" for s in sizes])
+        )
+    return found
 
 
-def report(small: dict | None, large: dict, *, command: str) -> str:
+def report(small: dict | None, large: dict, *, argv: list[str], found: list) -> str:
     machine = _machine()
     lines = [
         SECTION,
         "",
-        f"Measured {datetime.date.today():%Y-%m-%d} on {machine['cpu']}, {machine['cores']} cores, "
-        f"{machine['memory']} RAM; PostgreSQL {large['server_version']}, Python "
-        f"{machine['python']}, Django test client in-process (no network, DEBUG off, persistent "
-        f"database connection). Each page: {large['warmup']} warm-up requests, then the median "
-        f'of {large["repeat"]}. "Ours" is the register (`residents:person-list`, '
+        f"Measured {common.machine_line()}; PostgreSQL {large['server_version']}, Django test "
+        "client in-process (no network, DEBUG off, persistent database connection). Each page: "
+        f"{large['warmup']} warm-up requests, then the median of {large['repeat']}, ours and the "
+        'admin\'s requested in turn. "Ours" is the register (`residents:person-list`, '
         f"`residents:household-detail`) for the district bureau user `{BUREAU_USER}` (the whole "
         f'district) and the community user `{COMMUNITY_USER}` (one community); "admin" is '
-        f"Django's stock changelist or change page for the same question, as a superuser.",
+        "Django's stock changelist or change page for the same question, as a superuser. "
+        "Targets: time at most half the admin's for the lists and the household page, a quarter "
+        f"for searches and the deep page; at most {common.QUERY_LIMIT} SQL queries a page, the "
+        "same at both sizes (the larger of the two users' counts is judged).",
         "",
-        "```sh",
-        command,
-        "```",
+        *common.command_block("registry", argv),
         "",
     ]
     generated = large.get("generated_seconds")
@@ -371,6 +266,7 @@ def report(small: dict | None, large: dict, *, command: str) -> str:
     )
     if large["skipped"]:
         lines.append(f"Not measured, the URL does not resolve yet: {', '.join(large['skipped'])}.")
+    lines += ["", *common.targets_lines(found)]
     lines += [
         "",
         f"### Time at {large['persons']:,} persons",
@@ -416,7 +312,7 @@ def report(small: dict | None, large: dict, *, command: str) -> str:
             if None not in counts and len(set(counts)) > 1:
                 same = False
         lines.append(f"| {row['label']} | {' | '.join(cells)} | {'yes' if same else '**no**'} |")
-    lines += ["", "URLs requested (at the full size):", ""]
+    lines += ["", f"URLs requested (at {large['persons']:,} persons):", ""]
     for row in large["pages"]:
         for who, result in row["users"].items():
             lines.append(f"- {row['label']}, {who}: `{unquote(result['url'])}`")
@@ -424,24 +320,12 @@ def report(small: dict | None, large: dict, *, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def explained(explain: dict) -> list[str]:
-    """A query and its plan, as a report shows the slowest query of a page."""
-    return [
-        "Its slowest query, with `EXPLAIN (ANALYZE, BUFFERS)`:",
-        "",
-        "```sql",
-        explain["sql"],
-        "```",
-        "",
-        "```",
-        explain["plan"] or "(no plan)",
-        "```",
-    ]
+_cell = common.cell
 
 
 def missed_sections(pages: list[dict]) -> list[str]:
-    """A section for each page that missed its target: where its time goes and its slowest
-    query (the registry and outreach reports share it)."""
+    """A section for each page that missed its time target: where its time goes and its
+    slowest query (the registry and outreach reports share it)."""
     lines: list[str] = []
     for row in [r for r in pages if r.get("explain")]:
         bureau = row["users"]["bureau"]
@@ -462,47 +346,13 @@ def missed_sections(pages: list[dict]) -> list[str]:
     return lines
 
 
-def write_section(text: str, path: Path = OUTPUT, section: str = SECTION) -> None:
-    """Replace a benchmark's section of docs/performance.md, keeping the others."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n"
-    pattern = re.compile(rf"^{re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(old):
-        new = pattern.sub(lambda _m: text + "\n", old, count=1)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def _child(args, url: str, households: int, persons: int) -> dict:
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
-        out = handle.name
-    command = [
-        sys.executable,
-        "-m",
-        "bench",
-        "registry",
-        "--measure-into",
-        out,
-        "--database-url",
-        url,
-        "--households",
-        str(households),
-        "--persons",
-        str(persons),
-        "--repeat",
-        str(args.repeat),
-        "--warmup",
-        str(args.warmup),
-        "--seed",
-        str(args.seed),
-    ] + (["--regenerate"] if args.regenerate else [])
-    print(f"== {persons:,} persons in {datagen.database_name(url)}", file=sys.stderr)
-    if subprocess.run(command, cwd=ROOT, check=False).returncode != 0:
-        raise SystemExit(f"The measurement at {persons} persons failed.")
-    data = json.loads(Path(out).read_text(encoding="utf-8"))
-    Path(out).unlink()
-    return data
+    argv = ["--database-url", url, "--households", str(households), "--persons", str(persons)]
+    argv += ["--repeat", str(args.repeat), "--warmup", str(args.warmup), "--seed", str(args.seed)]
+    argv += ["--regenerate"] if args.regenerate else []
+    return common.run_child(
+        "registry", argv, f"at {persons:,} persons in {datagen.database_name(url)}"
+    )
 
 
 def parse(argv):
@@ -530,25 +380,19 @@ def parse(argv):
 def main(argv) -> int:
     args = parse(argv)
     if args.measure_into:
-        data = measure(args)
-        Path(args.measure_into).write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+        common.write_json(args.measure_into, measure(args))
         return 0
-    small_url = args.small_database_url or datagen.with_database(
-        args.database_url, datagen.database_name(args.database_url) + "_small"
-    )
+    small_url = args.small_database_url or datagen.small_url(args.database_url)
     small = None
     if not args.no_small:
         datagen.ensure_postgres(small_url)
         small = _child(args, small_url, args.small_households, args.small_persons)
     datagen.ensure_postgres(args.database_url)
     large = _child(args, args.database_url, args.households, args.persons)
-    python = Path(sys.executable)
-    if python.is_relative_to(ROOT):
-        python = python.relative_to(ROOT)
-    command = " ".join(shlex.quote(str(a)) for a in [python, "-m", "bench", "registry", *argv])
-    text = report(small, large, command=command)
+    found = targets(small, large)
+    text = report(small, large, argv=argv, found=found)
     print(text)
+    common.record(found)
     if not args.no_write:
-        write_section(text, args.output)
-        print(f"Written to {args.output}", file=sys.stderr)
+        write_section(text, args.output, SECTION)
     return 0

@@ -21,26 +21,33 @@ section "Annual summary" of docs/performance.md. See bench/README.md.
 
 import argparse
 import datetime
-import json
 import os
 import random
 import re
-import shlex
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from decimal import Decimal
 from pathlib import Path
 
-from bench import datagen, outreach_bench
-from bench.registry_bench import _explain, _machine, write_section
+from bench import common, datagen, outreach_bench
+from bench.common import explain as _explain
+from bench.common import machine as _machine
+from bench.common import write_section
 
 ROOT = datagen.ROOT
 OUTPUT = ROOT / "docs" / "performance.md"
 SECTION = "## Annual summary"
+SERVICES_SECTION = "## Service pages"
+# The service-card scheme's lists, each beside the admin's changelist of its model.
+SERVICE_LISTS = [
+    ("merchant_list", "Merchant list", "services:merchant-list", "services.Merchant"),
+    ("agreement_list", "Agreement list", "services:agreement-list", "services.Agreement"),
+    ("consent_list", "Consent list", "services:consent-list", "services.Consent"),
+    ("card_list", "Card list", "services:card-list", "services.ServiceCard"),
+    ("use_list", "Card use list", "services:use-list", "services.CardUse"),
+]
 DEFAULT_URL = outreach_bench.DEFAULT_URL  # the outreach benchmark's data set
 DISTRICT_CODE = "320508000000"
 TARGET = 2.0  # ours at most twice the hand-written SQL's time
@@ -742,6 +749,21 @@ def per_figure_times(keys, areas, district, period, runs: int = 3) -> list[dict]
     return found
 
 
+def measure_service_lists(args) -> tuple[list, list]:
+    """The service-card scheme's list pages for the district bureau user, each beside the
+    admin's changelist of its model (as the outreach lists)."""
+    from django.test import Client
+
+    from network.models import User
+
+    clients = {"bureau": Client(), "admin": Client()}
+    clients["bureau"].force_login(User.objects.get(username=outreach_bench.BUREAU_USER))
+    clients["admin"].force_login(User.objects.get(username=outreach_bench.SUPERUSER))
+    return outreach_bench.measure_lists(
+        clients, SERVICE_LISTS, warmup=args.warmup, repeat=args.repeat
+    )
+
+
 def measure(args) -> dict:
     """Run in a child process: prepare the database, check the figures, time both."""
     datagen.setup_django(args.database_url)
@@ -831,11 +853,12 @@ def measure(args) -> dict:
             "sql": ours_summary["slowest"]["sql"],
             "plan": _explain(ours_summary["slowest"]["sql"]),
         }
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        version = cursor.fetchone()[0]
+    version = common.server_version()
     log_counts = outreach_bench.log_counts()
+    service_pages, service_skipped = measure_service_lists(args)
     return {
+        "service_pages": service_pages,
+        "service_skipped": service_skipped,
         "database": datagen.database_name(args.database_url),
         "server_version": str(version),
         "households": households,
@@ -883,7 +906,103 @@ def _list(keys) -> str:
     return ", ".join(f"`{k}`" for k in keys)
 
 
-def report(small: dict | None, large: dict, *, command: str) -> str:
+NAME = SECTION.removeprefix("## ")
+SERVICES_NAME = SERVICES_SECTION.removeprefix("## ")
+
+
+def targets(small: dict | None, large: dict) -> list[common.Target]:
+    """The summary within twice its SQL's time (cold), and its query count the same at both
+    sizes (the page's count is judged by the registry's limit only for lists and details)."""
+    judged = "ours, covered figures" if large["judged"] != "ours" else "ours"
+    found = [
+        common.at_most(
+            NAME, f"Annual summary ({judged}, cold): time / SQL's", large["ratio"], TARGET
+        )
+    ]
+    sizes = [d for d in (small, large) if d is not None]
+    counts = [d["ours_queries"]["queries"] for d in sizes]
+    same = len(set(counts)) == 1
+    found.append(
+        common.Target(
+            NAME,
+            "Annual summary: SQL queries",
+            " / ".join(str(c) for c in counts),
+            "same at " + " and ".join(f"{d['persons']:,} persons" for d in sizes),
+            same if len(sizes) > 1 else None,
+            "" if same else "the count changes with the size",
+        )
+    )
+    return found
+
+
+def service_targets(small: dict | None, large: dict) -> list[common.Target]:
+    found = []
+    for row in large.get("service_pages", []):
+        if row["target"] is not None:
+            found.append(
+                common.at_most(
+                    SERVICES_NAME, f"{row['label']}: time / admin's", row["ratio"], row["target"]
+                )
+            )
+    small_rows = {r["key"]: r for r in (small or {}).get("service_pages", [])}
+    sizes = [f"{d['persons']:,} persons" for d in (small, large) if d is not None]
+    for row in large.get("service_pages", []):
+        counts = []
+        for data, source in ((small, small_rows.get(row["key"])), (large, row)):
+            if data is not None:
+                counts.append((source or {}).get("users", {}).get("bureau", {}).get("queries"))
+        found.append(common.query_target(SERVICES_NAME, row["label"], counts, sizes))
+    return found
+
+
+def services_report(small: dict | None, large: dict, *, argv: list[str], found: list) -> str:
+    """The section "Service pages": the service-card scheme's lists against the admin."""
+    extras = large["extras"]
+    lines = [
+        SERVICES_SECTION,
+        "",
+        f"Measured {common.machine_line()}; PostgreSQL {large['server_version']}, by the "
+        "reports benchmark on its data set (the service-card scheme it adds: "
+        f"{extras['merchants']:,} merchants, {extras['agreements']:,} agreements, "
+        f"{extras['consents']:,} consents, {extras['cards']:,} cards, {extras['card_uses']:,} "
+        "card uses), Django test client in-process. Each list for the district bureau user "
+        f"`{outreach_bench.BUREAU_USER}` beside the admin's changelist of its model as the "
+        f"superuser, set (in the benchmark's process only) to as many rows a page as ours; "
+        f"{large['warmup']} warm-up requests, then the median of {large['repeat']}, in turn. "
+        f"Targets: time at most half the admin's; at most {common.QUERY_LIMIT} SQL queries, the "
+        "same at both sizes.",
+        "",
+        *common.command_block("reports", argv),
+        "",
+    ]
+    if large.get("service_skipped"):
+        lines.append(
+            f"Not measured, the URL does not resolve: {', '.join(large['service_skipped'])}."
+        )
+        lines.append("")
+    lines += [*common.targets_lines(found), ""]
+    lines += [
+        "| page | ours, bureau | admin | ours/admin | queries (ours, admin) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in large.get("service_pages", []):
+        users, ratio = row["users"], row["ratio"]
+        label = row["label"] + (f" ({row['per_page']} rows a page)" if row.get("per_page") else "")
+        lines.append(
+            f"| {label} | {common.cell(users.get('bureau'), 'median_ms')} "
+            f"| {common.cell(users.get('admin'), 'median_ms')} "
+            f"| {'—' if ratio is None else f'{ratio:.2f}'} "
+            f"| {common.cell(users.get('bureau'), 'queries')}, "
+            f"{common.cell(users.get('admin'), 'queries')} |"
+        )
+    lines += ["", "Median ms of the whole request (in brackets: ms in SQL, median of 3)."]
+    from bench.registry_bench import missed_sections
+
+    lines += missed_sections(large.get("service_pages", []))
+    return "\n".join(lines) + "\n"
+
+
+def report(small: dict | None, large: dict, *, argv: list[str], found: list) -> str:
     machine = _machine()
     logs, extras = large["logs"], large["extras"]
     medians, mins = large["medians"], large["min"]
@@ -893,9 +1012,8 @@ def report(small: dict | None, large: dict, *, command: str) -> str:
     lines = [
         SECTION,
         "",
-        f"Measured {datetime.date.today():%Y-%m-%d} on {machine['cpu']}, {machine['cores']} "
-        f"cores, {machine['memory']} RAM; PostgreSQL {large['server_version']}, Python "
-        f"{machine['python']}, in-process (no HTTP), persistent database connection, DEBUG off. "
+        f"Measured {common.machine_line()}; PostgreSQL {large['server_version']}, "
+        "in-process (no HTTP), persistent database connection, DEBUG off. "
         f"The summary of {large['district']} for {large['period']} (the last full year) exactly "
         "as the summary page computes it, `reports.summary.summary_table(district, "
         f'parse_period("{large["period"]}"))`: every figure of the catalogue '
@@ -905,11 +1023,10 @@ def report(small: dict | None, large: dict, *, command: str) -> str:
         "the same figures with one statement per group of figures, each reading its tables once "
         f"for all the rows. {large['warmup']} warm-up rounds, then the median of "
         f"{large['repeat']} rounds in which ours and the SQL run one after the other (the order "
-        "alternating each round), so a busy machine slows both alike.",
+        "alternating each round), so a busy machine slows both alike. Targets: ours (cold) "
+        f"at most {TARGET:g}× the SQL's time; the same number of queries at both sizes.",
         "",
-        "```sh",
-        command,
-        "```",
+        *common.command_block("reports", argv),
         "",
     ]
     generated = large.get("generated_seconds")
@@ -956,6 +1073,7 @@ def report(small: dict | None, large: dict, *, command: str) -> str:
         lines.append(
             f"All {len(covered)} figures of the catalogue are covered by the hand-written SQL."
         )
+    lines += ["", *common.targets_lines(found)]
     lines += [
         "",
         f"### Time at {large['log_rows']:,} log rows and {large['persons']:,} persons",
@@ -1075,46 +1193,16 @@ def report(small: dict | None, large: dict, *, command: str) -> str:
 
 
 def _child(args, url: str, *, households, persons, log_rows, household_years, merchants, uses):
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
-        out = handle.name
-    command = [
-        sys.executable,
-        "-m",
-        "bench",
-        "reports",
-        "--measure-into",
-        out,
-        "--database-url",
-        url,
-        "--households",
-        str(households),
-        "--persons",
-        str(persons),
-        "--log-rows",
-        str(log_rows),
-        "--years",
-        str(args.years),
-        "--household-years",
-        str(household_years),
-        "--merchants",
-        str(merchants),
-        "--card-uses",
-        str(uses),
-        "--repeat",
-        str(args.repeat),
-        "--warmup",
-        str(args.warmup),
-        "--seed",
-        str(args.seed),
-    ]
-    command += ["--regenerate"] if args.regenerate else []
-    command += ["--no-per-figure"] if not args.per_figure else []
-    print(f"== {log_rows:,} log rows in {datagen.database_name(url)}", file=sys.stderr)
-    if subprocess.run(command, cwd=ROOT, check=False).returncode != 0:
-        raise SystemExit(f"The measurement at {log_rows} log rows failed.")
-    data = json.loads(Path(out).read_text(encoding="utf-8"))
-    Path(out).unlink()
-    return data
+    argv = ["--database-url", url, "--households", str(households), "--persons", str(persons)]
+    argv += ["--log-rows", str(log_rows), "--years", str(args.years)]
+    argv += ["--household-years", str(household_years), "--merchants", str(merchants)]
+    argv += ["--card-uses", str(uses)]
+    argv += ["--repeat", str(args.repeat), "--warmup", str(args.warmup), "--seed", str(args.seed)]
+    argv += ["--regenerate"] if args.regenerate else []
+    argv += ["--no-per-figure"] if not args.per_figure else []
+    return common.run_child(
+        "reports", argv, f"at {log_rows:,} log rows in {datagen.database_name(url)}"
+    )
 
 
 def parse(argv):
@@ -1165,12 +1253,9 @@ def main(argv) -> int:
     if args.measure_into:
         if not datagen.is_postgres(args.database_url):
             raise SystemExit("The reports benchmark needs PostgreSQL (COPY).")
-        data = measure(args)
-        Path(args.measure_into).write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+        common.write_json(args.measure_into, measure(args))
         return 0
-    small_url = args.small_database_url or datagen.with_database(
-        args.database_url, datagen.database_name(args.database_url) + "_small"
-    )
+    small_url = args.small_database_url or datagen.small_url(args.database_url)
     small = None
     if not args.no_small:
         datagen.ensure_postgres(small_url)
@@ -1195,12 +1280,12 @@ def main(argv) -> int:
         merchants=args.merchants,
         uses=args.card_uses,
     )
-    python = Path(sys.executable)
-    if python.is_relative_to(ROOT):
-        python = python.relative_to(ROOT)
-    command = " ".join(shlex.quote(str(a)) for a in [python, "-m", "bench", "reports", *argv])
-    text = report(small, large, command=command)
+    found = targets(small, large)
+    services_found = service_targets(small, large)
+    text = report(small, large, argv=argv, found=found)
+    services_text = services_report(small, large, argv=argv, found=services_found)
     print(text)
+    print(services_text)
     failed = [d for d in (small, large) if d and d["mismatches"]]
     for data in failed:
         print(
@@ -1217,11 +1302,23 @@ def main(argv) -> int:
             file=sys.stderr,
         )
     if failed:
+        found.append(
+            common.Target(
+                NAME,
+                "Annual summary: every figure equal to its SQL's",
+                f"{sum(len(d['mismatches']) for d in failed)} differ",
+                "0 differ",
+                False,
+                "figures differ from the hand-written SQL (printed by the run)",
+            )
+        )
+        common.record(found + services_found)
         print("Nothing written: the figures must agree first.", file=sys.stderr)
         return 1
+    common.record(found + services_found)
     if not args.no_write:
         write_section(text, args.output, SECTION)
-        print(f"Written to {args.output}", file=sys.stderr)
+        write_section(services_text, args.output, SERVICES_SECTION)
     return 0
 
 
