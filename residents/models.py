@@ -352,6 +352,8 @@ class Person(models.Model):
         indexes = [
             models.Index(fields=["community", "archived_at", "id"], name="person_list_idx"),
             models.Index(fields=["ethnicity", "community"], name="person_ethnicity_idx"),
+            # Where a community's persons start in the register's order (scope_start_q).
+            models.Index(fields=["community", "household"], name="person_community_household_idx"),
             # The register's order (household, id) over current persons; on PostgreSQL it
             # also carries the community, so a page is found without visiting the table.
             models.Index(

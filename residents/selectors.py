@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 
 from django.db import connections
 from django.db.models import Exists, F, Func, OuterRef, Q, TextField, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.lookups import Contains
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from network.access import scope_for
 from residents.id_numbers import mask_id_number, normalise_id_number
 from residents.models import (
     Honour,
@@ -281,6 +283,39 @@ def register_persons(user):
         .only(*ROW_FIELDS)
     )
     return with_honour_flags(persons).order_by("household_id", "id")
+
+
+# The lowest household id of any person in the given areas: one probe per community of
+# person_community_household_idx (PostgreSQL's LATERAL), a few hundredths of a millisecond.
+_FIRST_HOUSEHOLD_SQL = """(
+    SELECT MIN(first.household_id) FROM network_area community
+    CROSS JOIN LATERAL (
+        SELECT p.household_id FROM residents_person p WHERE p.community_id = community.id
+        ORDER BY p.household_id LIMIT 1
+    ) first
+    WHERE community.path LIKE ANY(%s)
+)"""
+
+
+def scope_start_q(user, area=None) -> Q:
+    """Where the register's (household, id) order starts for a user's areas (or the area
+    chosen in the filter), as a lower bound PostgreSQL can start its index scans at. Without
+    it, a sub-district whose households were registered after the others' had its first page
+    found by walking (and discarding) every person before them: 70,000 rows, 40–60 ms at
+    100,000 persons. Only a bound: the scope itself is still filtered by ``visible_to``."""
+    if connections["default"].vendor != "postgresql":
+        return Q()
+    scope = scope_for(user)
+    if area is not None:
+        paths = [area.path]
+    elif scope.everything or not scope.visible_paths:
+        return Q()
+    else:
+        paths = list(scope.visible_paths)
+    # Area paths are digits and slashes only: nothing to escape in LIKE.
+    start = RawSQL(_FIRST_HOUSEHOLD_SQL, ([f"{path}%" for path in paths],))
+    # On both sides of the join to the households, which PostgreSQL does not carry over.
+    return Q(household_id__gte=start) & Q(household__id__gte=start)
 
 
 def flat_persons(persons):

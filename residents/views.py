@@ -50,6 +50,7 @@ from residents.selectors import (
     parse_cursor,
     present_persons,
     register_persons,
+    scope_start_q,
 )
 from residents.timeline import (
     actions_for,
@@ -77,8 +78,11 @@ def person_list(request):
     # A search cuts each half at ``limit`` rows in ascending order, which is right from the
     # start or after a cursor; going back (before) it searches without that shortcut.
     limit = None if before else (PER_PAGE + 1 if after else number * PER_PAGE + 1)
+    persons = register_persons(request.user).filter(keyset_q(after=after, before=before))
+    if not form.filters.get("q"):  # a search finds its rows through its own indexes
+        persons = persons.filter(scope_start_q(request.user, form.filters.get("community")))
     persons = filter_persons(
-        register_persons(request.user).filter(keyset_q(after=after, before=before)),
+        persons,
         form.filters,
         viewer,
         limit=limit,
