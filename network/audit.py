@@ -9,6 +9,7 @@ Audit events are append-only: ``guard_before_save`` and ``guard_before_delete`` 
 one statement.
 """
 
+import contextlib
 import datetime
 
 from django.conf import settings
@@ -115,10 +116,88 @@ def record(
 
 
 def record_many(events: list[AuditEvent]) -> int:
-    """Write events made by ``build`` in a few INSERTs (bulk writers); returns how many."""
-    if events:
+    """Write events made by ``build`` (bulk writers); returns how many. On PostgreSQL in one
+    ``COPY`` (several times faster than INSERTs for thousands of events; the events' ``pk``
+    stays unset), elsewhere in a few INSERTs."""
+    if not events:
+        return 0
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
         AuditEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
+        return len(events)
+    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    copy_objects(connection, AuditEvent._meta.db_table, fields, events)
     return len(events)
+
+
+# Values that a field of these kinds stores exactly as they are (its ``get_db_prep_save``
+# gives them back unchanged on PostgreSQL): ``copy_objects`` skips preparing them.
+_STORED_AS_IS = {
+    "CharField": str,
+    "TextField": str,
+    "BooleanField": bool,
+    "DateField": datetime.date,
+    "IntegerField": int,
+    "SmallIntegerField": int,
+    "BigIntegerField": int,
+    "PositiveIntegerField": int,
+    "PositiveSmallIntegerField": int,
+    "PositiveBigIntegerField": int,
+    "AutoField": int,
+    "SmallAutoField": int,
+    "BigAutoField": int,
+}
+
+
+def _preparer(field, connection):
+    """A function of a field's value giving what the database stores (as Django prepares an
+    INSERT's values), quick for None and the plain values of ``_STORED_AS_IS``."""
+    prepare = field.get_db_prep_save
+    target = field.target_field if field.is_relation else field
+    kind = target.get_internal_type()
+    plain = _STORED_AS_IS.get(kind)
+    if kind == "DateTimeField":
+
+        def prepared(value):
+            if value is None or (type(value) is datetime.datetime and value.tzinfo is not None):
+                return value
+            return prepare(value, connection)
+
+    elif plain is not None:
+
+        def prepared(value):
+            if value is None or type(value) is plain:
+                return value
+            return prepare(value, connection)
+
+    else:
+
+        def prepared(value):
+            return prepare(value, connection)
+
+    return prepared
+
+
+def copy_objects(connection, table: str, fields, objects, tail: dict | None = None) -> None:
+    """Insert one row per object into ``table`` with PostgreSQL's ``COPY … FROM STDIN``:
+    the values of ``fields`` (model fields, read from the objects by attribute name and
+    prepared as for an INSERT; no ``pre_save``, so defaults must be set already), then the
+    columns of ``tail`` ({column: value}, the same for every row). One statement, no per-row
+    SQL; it counts as one query where queries are logged (tests, DEBUG). For bulk writers of
+    append-only rows (audit events, history rows) whose ids nobody needs back."""
+    tail = tail or {}
+    columns = [f.column for f in fields] + list(tail)
+    constants = list(tail.values())
+    getters = [(f.attname, _preparer(f, connection)) for f in fields]
+    quote = connection.ops.quote_name
+    sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    with connection.cursor() as cursor:
+        logged = getattr(cursor, "debug_sql", None)  # CursorDebugWrapper: log it as a query
+        with logged(sql) if logged else contextlib.nullcontext(), cursor.copy(sql) as copy:
+            for obj in objects:
+                copy.write_row(
+                    [prepare(getattr(obj, name)) for name, prepare in getters] + constants
+                )
 
 
 # ---------------------------------------------------------------- append-only

@@ -20,7 +20,9 @@ A save that changes nothing tracked (a sign-in's ``last_login``) writes no event
 
 Bulk writers (``bulk_create_with_history``) send no signal: they call
 ``record_bulk_history`` after writing, which turns the historical records they wrote into
-events with a few queries per model, whatever the number of rows.
+events with a few queries per model, whatever the number of rows. A writer that holds the
+new objects it has just created with their history rows passes them to ``created_events``
+instead: the same events, built from the objects without reading anything back.
 """
 
 import datetime
@@ -135,15 +137,52 @@ def changes_between(new, old) -> dict:
     return changes
 
 
-def initial_values(new) -> dict:
-    """What a record was created with: {field: [None, value]} for every field with a value."""
+def _maskable(name: str) -> bool:
+    """Whether ``masked`` may change a text value of field ``name``."""
+    return (
+        "id_number" in name or any(part in name for part in PHONE_PARTS) or "permit_number" in name
+    )
+
+
+_INITIAL_FIELDS: dict[type, list[tuple[str, str, bool]]] = {}
+
+
+def _initial_fields(history_model) -> list[tuple[str, str, bool]]:
+    """(name, attname, maskable) of the fields ``initial_values`` lists, once per historical
+    model."""
+    fields = _INITIAL_FIELDS.get(history_model)
+    if fields is None:
+        fields = [
+            (field.name, field.attname, _maskable(field.name))
+            for field in history_model.tracked_fields
+            if field.editable and field.name not in BOOKKEEPING and not is_secret(field.name)
+        ]
+        _INITIAL_FIELDS[history_model] = fields
+    return fields
+
+
+def initial_values(new, fields: list[tuple[str, str, bool]] | None = None) -> dict:
+    """What a record was created with: {field: [None, value]} for every field with a value.
+    ``new`` is a historical record, or the object it copies when ``fields`` are given
+    (``_initial_fields`` of its historical model)."""
     changes = {}
-    for field in new.tracked_fields:
-        name = field.name
-        if not field.editable or name in BOOKKEEPING or is_secret(name):
+    for name, attname, maskable in fields if fields is not None else _initial_fields(type(new)):
+        value = getattr(new, attname)
+        if value is None:
             continue
-        value = getattr(new, field.attname)
-        if value in (None, "", False):
+        kind = type(value)
+        if kind is str:
+            if not value:
+                continue
+            if not maskable and len(value) <= TEXT_LIMIT:
+                changes[name] = [None, value]  # what ``masked`` gives, without its tests
+                continue
+        elif kind is bool or kind is int:
+            if not value:  # False or 0, which ``value in (None, "", False)`` leaves out
+                continue
+            changes[name] = [None, value]
+            continue
+        elif value in ("", False):
             continue
         changes[name] = [None, masked(name, value)]
     return changes
@@ -229,11 +268,11 @@ def on_historical_record(sender, instance, history_instance, history_user=None, 
 # ---------------------------------------------------------------- bulk writers
 
 
-def record_bulk_history(models, *, at, user=None) -> int:
-    """Audit the historical records that a bulk writer wrote at ``at`` (the ``default_date``
-    given to ``bulk_create_with_history``/``bulk_update_with_history``) for ``models``.
-    Queries per model: the new records (one), the records before them (one), the inserts
-    (one per 500 events) — never one per row. Returns the number of events written."""
+def bulk_history_events(models, *, at, user=None, history_type: str | None = None) -> list:
+    """The (unsaved) audit events of the historical records that a bulk writer wrote at
+    ``at`` (the ``default_date`` given to ``bulk_create_with_history``/
+    ``bulk_update_with_history``) for ``models``, only those of ``history_type`` ("+", "~")
+    when given. Queries per model: the new records (one), the records before them (one)."""
     request = _request()
     events = []
     for model in models:
@@ -242,6 +281,8 @@ def record_bulk_history(models, *, at, user=None) -> int:
         new_records = history_model.objects.filter(history_date=at)
         if user is not None:
             new_records = new_records.filter(history_user=user)
+        if history_type is not None:
+            new_records = new_records.filter(history_type=history_type)
         earlier = history_model.objects.filter(
             **{pk_name: OuterRef(pk_name)}, history_date__lt=OuterRef("history_date")
         ).order_by("-history_date", "-history_id")
@@ -263,12 +304,42 @@ def record_bulk_history(models, *, at, user=None) -> int:
             )
             if event is not None:
                 events.append(event)
-    return audit.record_many(events)
+    return events
+
+
+def record_bulk_history(models, *, at, user=None) -> int:
+    """Audit the historical records that a bulk writer wrote at ``at`` for ``models`` (see
+    ``bulk_history_events``): never one query per row. Returns the number of events written."""
+    return audit.record_many(bulk_history_events(models, at=at, user=user))
+
+
+def created_events(model, instances, *, user=None, note: str = "") -> list:
+    """The (unsaved) audit events of the creation history rows that a bulk writer has just
+    written for ``instances`` of ``model``, by ``user`` (their ``history_user``) with ``note``
+    (their change reason): the events ``record_bulk_history`` would make of those rows, built
+    from the instances, whose values the rows copy, without reading anything back."""
+    request = _request()
+    fields = _initial_fields(model.history.model)
+    note = (note or "")[:500]
+    return [
+        audit.build(
+            AuditKind.CREATE,
+            request=request,
+            user=user,
+            obj=instance,
+            area_id=area_id_of(instance),
+            changes=initial_values(instance, fields),
+            note=note,
+        )
+        for instance in instances
+    ]
 
 
 __all__ = [
     "area_id_of",
+    "bulk_history_events",
     "changes_between",
+    "created_events",
     "mask_id_number",
     "mask_phone",
     "masked",

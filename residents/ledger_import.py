@@ -20,6 +20,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -28,7 +29,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from network.audit_history import record_bulk_history
+from network.audit import copy_objects, record_many
+from network.audit_history import bulk_history_events, created_events
 from network.division_codes import normalise_code
 from network.models import Area
 from network.tabular import TableError, parse_cell_date, read_table
@@ -1144,16 +1146,74 @@ def _plan_new_person(person: _PersonDraft, household: Household, plan: LedgerPla
 # ---------------------------------------------------------------- writing
 
 
+def _create_with_history(objs, model, *, by, reason: str, now) -> list:
+    """Insert new objects and their creation history rows, the rows that
+    ``bulk_create_with_history`` writes (by ``by``, or whoever simple-history names when
+    ``by`` is None; the import's objects carry no user, date or reason of their own), and
+    return their audit events, built from the objects in memory. On PostgreSQL the history
+    rows go in one ``COPY``: per row, building a historical instance and preparing an INSERT
+    cost more than the row itself."""
+    connection = transaction.get_connection()
+    if not connection.features.can_return_rows_from_bulk_insert:  # no database Tongxin runs on
+        bulk_create_with_history(
+            objs,
+            model,
+            batch_size=BATCH_SIZE,
+            default_user=by,
+            default_change_reason=reason,
+            default_date=now,
+        )
+        return bulk_history_events([model], at=now, user=by, history_type="+")
+    model._default_manager.bulk_create(objs, batch_size=BATCH_SIZE)
+    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return []  # no history rows, so nothing to audit (as record_bulk_history would find)
+    history_model = model.history.model
+    user = by or history_model.get_default_history_user(objs[0])
+    if not _copy_history(history_model, objs, user=user, reason=reason, now=now):
+        model.history.bulk_history_create(
+            objs,
+            batch_size=BATCH_SIZE,
+            default_user=user,
+            default_change_reason=reason,
+            default_date=now,
+        )
+    return created_events(model, objs, user=user, note=reason)
+
+
+def _copy_history(history_model, objs, *, user, reason: str, now) -> bool:
+    """The creation history rows of ``objs`` (which have their ids) in one ``COPY``, the same
+    rows as ``bulk_history_create``; False (nothing written) off PostgreSQL or when the
+    historical model has columns beyond simple-history's own."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return False
+    tracked = list(history_model.tracked_fields)
+    extra = {
+        "history_date": now,
+        "history_change_reason": reason,
+        "history_type": "+",
+        "history_user_id": user.pk if user is not None else None,
+    }
+    columns = [f.column for f in tracked] + list(extra)
+    meta = history_model._meta
+    if set(columns) != {f.column for f in meta.concrete_fields if not f.primary_key}:
+        return False
+    copy_objects(connection, meta.db_table, tracked, objs, extra)
+    return True
+
+
 def write_ledger(plan: LedgerPlan, *, by, reason: str) -> LedgerPlan:
-    """Write a valid plan: bulk inserts and updates with history rows, one transaction."""
+    """Write a valid plan: bulk inserts and updates with history rows and audit events, one
+    transaction."""
     if not plan.ok:
         raise LedgerRefused(plan)
     now = timezone.now()
     history = {"default_user": by, "default_change_reason": reason, "default_date": now}
+    events = []  # in the order of their history rows: households, then persons
     with transaction.atomic():
         if plan.new_households:
-            bulk_create_with_history(
-                plan.new_households, Household, batch_size=BATCH_SIZE, **history
+            events += _create_with_history(
+                plan.new_households, Household, by=by, reason=reason, now=now
             )
         if plan.changed_households:
             for household in plan.changed_households:
@@ -1166,10 +1226,12 @@ def write_ledger(plan: LedgerPlan, *, by, reason: str) -> LedgerPlan:
                 batch_size=BATCH_SIZE,
                 **history,
             )
+            # bulk writes send no signal: the changes are audited against the rows before
+            events += bulk_history_events([Household], at=now, user=by, history_type="~")
         for person in plan.new_persons:
             person.household_id = person.household.pk
         if plan.new_persons:
-            bulk_create_with_history(plan.new_persons, Person, batch_size=BATCH_SIZE, **history)
+            events += _create_with_history(plan.new_persons, Person, by=by, reason=reason, now=now)
         if plan.changed_persons:
             for person in plan.changed_persons:
                 person.household_id = person.household.pk
@@ -1179,7 +1241,8 @@ def write_ledger(plan: LedgerPlan, *, by, reason: str) -> LedgerPlan:
             bulk_update_with_history(
                 plan.changed_persons, Person, sorted(fields), batch_size=BATCH_SIZE, **history
             )
-        record_bulk_history([Household, Person], at=now, user=by)  # bulk writes send no signal
+            events += bulk_history_events([Person], at=now, user=by, history_type="~")
+        record_many(events)
     plan.written = True
     return plan
 
