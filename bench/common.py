@@ -331,8 +331,16 @@ def targets_lines(targets: list[Target]) -> list[str]:
     if missed:
         lines += [""]
         for target in missed:
-            lines += [f"- **Missed: {target.name}** — {target.gap}.", f"  {REASON_PLACEHOLDER}"]
+            lines += [f"- **Missed: {target.name}** — {target.gap}.", f"  {reason_line(target)}"]
     return lines
+
+
+def reason_line(target: Target) -> str:
+    """The reason a person wrote for this missed target (bench/reasons.py), or a placeholder."""
+    from bench.reasons import REASONS
+
+    reason = REASONS.get(target.name)
+    return f"Reason: {reason}" if reason else REASON_PLACEHOLDER
 
 
 def record(targets: list[Target]) -> None:

@@ -153,7 +153,82 @@ def _server_environment(args, static_root: str) -> dict:
     return env
 
 
-def _locust(args, plan: dict, port: int, scenario: str, server_log: Path) -> dict:
+class _CpuMeter:
+    """CPU seconds of the server's processes (gunicorn, by process group), of PostgreSQL's
+    backends for the benchmark database (by their process title) and of locust (the child
+    this process waits for), sampled from /proc twice a second during a run, so the report can
+    say where the machine's time went and whether the load generator was the bottleneck.
+    A process that ends between samples loses at most half a second; without /proc (not
+    Linux) nothing is measured."""
+
+    def __init__(self, server_group: int, database: str):
+        import re
+        import threading
+
+        self.group = server_group
+        # A backend's title: "postgres: 15/main: <user> <database> 127.0.0.1(port) idle".
+        self.title = re.compile(rf"^postgres: .* \S+ {re.escape(database)} ")
+        self.tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self.first: dict = {}
+        self.last: dict = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _read(self, starting: bool) -> None:
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[2]) == self.group:
+                    kind = "server"
+                else:
+                    title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+                    if not self.title.match(title.decode(errors="replace")):
+                        continue
+                    kind = "postgres"
+            except (OSError, IndexError, ValueError):
+                continue
+            seconds = (int(fields[11]) + int(fields[12])) / self.tick
+            self.first.setdefault((kind, pid), seconds if starting else 0.0)
+            self.last[(kind, pid)] = seconds
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.5):
+            self._read(starting=False)
+
+    def __enter__(self):
+        import resource
+
+        self.children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if Path("/proc/self/stat").exists():
+            self._read(starting=True)
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        import resource
+
+        if self.thread.is_alive():
+            self.stop.set()
+            self.thread.join()
+            self._read(starting=False)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.seconds = {
+            kind: sum(self.last[k] - self.first[k] for k in self.last if k[0] == kind)
+            for kind in ("server", "postgres")
+        }
+        if not self.last:
+            self.seconds = {}
+        self.seconds["locust"] = (after.ru_utime + after.ru_stime) - (
+            self.children.ru_utime + self.children.ru_stime
+        )
+        return False
+
+
+def _locust(
+    args, plan: dict, port: int, scenario: str, server_log: Path, server_group: int
+) -> dict:
     """One headless locust run of a scenario's user class; its figures."""
     user_class = SCENARIOS[scenario][0]
     python = sys.executable
@@ -169,42 +244,45 @@ def _locust(args, plan: dict, port: int, scenario: str, server_log: Path) -> dic
             file=sys.stderr,
         )
         load_before = os.getloadavg()[0]
-        load = subprocess.run(
-            [
-                str(Path(python).parent / "locust"),
-                "-f",
-                str(ROOT / "bench" / "locustfile.py"),
-                "--headless",
-                "--users",
-                str(args.users),
-                "--spawn-rate",
-                str(args.users),
-                "--run-time",
-                f"{args.seconds}s",
-                "--host",
-                f"http://127.0.0.1:{port}",
-                "--csv",
-                prefix,
-                "--only-summary",
-                "--stop-timeout",
-                "10",
-                "--exit-code-on-error",
-                "0",
-                user_class,
-            ],
-            cwd=ROOT,
-            env=locust_env,
-            capture_output=True,
-            text=True,
-            timeout=args.seconds + 120,
-            check=False,
-        )
+        database = args.database_url.rsplit("/", 1)[-1].split("?")[0]
+        with _CpuMeter(server_group, database) as meter:
+            load = subprocess.run(
+                [
+                    str(Path(python).parent / "locust"),
+                    "-f",
+                    str(ROOT / "bench" / "locustfile.py"),
+                    "--headless",
+                    "--users",
+                    str(args.users),
+                    "--spawn-rate",
+                    str(args.users),
+                    "--run-time",
+                    f"{args.seconds}s",
+                    "--host",
+                    f"http://127.0.0.1:{port}",
+                    "--csv",
+                    prefix,
+                    "--only-summary",
+                    "--stop-timeout",
+                    "10",
+                    "--exit-code-on-error",
+                    "0",
+                    user_class,
+                ],
+                cwd=ROOT,
+                env=locust_env,
+                capture_output=True,
+                text=True,
+                timeout=args.seconds + 120,
+                check=False,
+            )
         Path(f"{server_log}.{scenario}.locust").write_text(load.stdout + load.stderr)
         if not result_file.exists():
             raise SystemExit(f"locust failed:\n{load.stdout}\n{load.stderr}")
         result = json.loads(result_file.read_text(encoding="utf-8"))
         result["pages"] = _read_stats(Path(prefix + "_stats.csv"))
         result["load"] = [load_before, os.getloadavg()[0]]
+        result["cpu_seconds"] = meter.seconds
     return result
 
 
@@ -257,7 +335,7 @@ def run_load(args, plan: dict) -> dict:
             raise SystemExit(f"gunicorn did not start: see {server_log}")
         _warm_up(port, plan, args.workers * args.threads * 3)
         for scenario in args.scenarios:
-            results[scenario] = _locust(args, plan, port, scenario, server_log)
+            results[scenario] = _locust(args, plan, port, scenario, server_log, server.pid)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -353,6 +431,30 @@ def targets(plan: dict, result: dict, after: dict) -> list[common.Target]:
     return found
 
 
+def _cpu_per_request(result: dict) -> dict:
+    """CPU milliseconds per request of the server, PostgreSQL and locust (see _CpuMeter)."""
+    requests = next((p["requests"] for p in result["pages"] if p["name"] == "all"), 0)
+    seconds = result.get("cpu_seconds") or {}
+    return {k: 1000 * v / requests for k, v in seconds.items()} if requests else {}
+
+
+def _cpu_cells(result: dict) -> str:
+    per = _cpu_per_request(result)
+    return " | ".join(
+        f"{per[k]:.1f}" if k in per else "–" for k in ("server", "postgres", "locust")
+    )
+
+
+def _cpu_line(result: dict) -> str:
+    per = _cpu_per_request(result)
+    if "server" not in per:
+        return ""
+    return (
+        f"CPU per request: gunicorn {per['server']:.1f} ms, PostgreSQL {per['postgres']:.1f} ms, "
+        f"locust {per['locust']:.1f} ms."
+    )
+
+
 def _page_table(result: dict) -> list[str]:
     lines = [
         "| page | requests | failures | median ms | 95th percentile ms | requests/s |",
@@ -368,7 +470,7 @@ def _page_table(result: dict) -> list[str]:
         "",
         "Answers by status: " + ", ".join(f"{k}: {v:,}" for k, v in sorted(statuses.items())) + ". "
         f"Load average (1 min) when it started and ended: {result['load'][0]:.1f} and "
-        f"{result['load'][1]:.1f}.",
+        f"{result['load'][1]:.1f}. " + _cpu_line(result),
     ]
     return lines
 
@@ -423,10 +525,17 @@ def report(args, plan: dict, result: dict, after: dict, *, argv, found) -> str:
             "the server, not the users' pace, sets the throughput): the register list "
             "`/register/` alone with the street-office sessions, then Django's stock changelist "
             "of the same persons `/admin/residents/person/` alone with superuser sessions (50 "
-            "rows a page each).",
+            "rows a page each). The CPU the machine spent per request, sampled from /proc "
+            "during each run: the gunicorn workers, the PostgreSQL backends of the benchmark "
+            "database, and locust itself — the load generator shares the two cores, and its "
+            "share per request shows whether it, rather than the server, limited the run (a "
+            "client that saturates first would measure the client, unfairly to the faster "
+            "page). With the machine to itself, a run's requests per second come near the "
+            "cores divided by the sum of the three.",
             "",
-            "| run | requests | failures | median ms | 95th percentile ms | requests/s |",
-            "|---|---:|---:|---:|---:|---:|",
+            "| run | requests | failures | median ms | 95th percentile ms | requests/s "
+            "| CPU ms/request: gunicorn | PostgreSQL | locust |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for scenario in ("register", "admin"):
             run = runs.get(scenario)
@@ -435,7 +544,8 @@ def report(args, plan: dict, result: dict, after: dict, *, argv, found) -> str:
             page = next(p for p in run["pages"] if p["name"] == "all")
             lines.append(
                 f"| {SCENARIOS[scenario][1]} | {page['requests']:,} | {page['failures']} | "
-                f"{page['median_ms']:.0f} | {page['p95_ms']:.0f} | {page['rps']:.1f} |"
+                f"{page['median_ms']:.0f} | {page['p95_ms']:.0f} | {page['rps']:.1f} | "
+                f"{_cpu_cells(run)} |"
             )
         if ours and theirs:
             lines += [

@@ -129,7 +129,7 @@ def report(argv: list[str], results: dict, runs: int) -> tuple[str, list]:
     ]
     for target in targets:
         if target.met is False:
-            lines += ["", f"{target.name}: {target.gap}. {common.REASON_PLACEHOLDER}"]
+            lines += ["", f"{target.name}: {target.gap}. {common.reason_line(target)}"]
     return "\n".join(lines) + "\n", targets
 
 
