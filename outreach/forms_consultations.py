@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from network.access import can_see_area, users_visible_to
 from network.models import Area, AreaLevel, User
 from outreach.common import OutreachFilterForm
+from outreach.forms_visits import QuickFilters
 from outreach.models import Channel, Consultation, ConsultationStatus, Topic
 from outreach.selectors_consultations import EARLIEST_DAY, OVERDUE_DAYS, person_label
 from residents.models import Person
@@ -36,7 +37,7 @@ class HandlerField(forms.ModelChoiceField):
         return obj.display_name
 
 
-class ConsultationFilterForm(OutreachFilterForm):
+class ConsultationFilterForm(QuickFilters, OutreachFilterForm):
     """Area, dates and archived from the shared form (consultations belong to no liaison
     group), then channel, topic, status, handler, open or overdue, and who came."""
 

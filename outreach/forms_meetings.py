@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from network.access import area_q, scope_for, users_visible_to
 from network.models import Area, AreaLevel, Post, Role, User
 from outreach.common import OutreachFilterForm, default_group, may_record_in, recordable_groups
+from outreach.forms_visits import QuickFilters
 from outreach.models import Liaison, Meeting, MeetingKind
 from outreach.photos import PhotosField
 from residents.models import Person, PersonStatus
@@ -46,7 +47,7 @@ def _area_label(area: Area) -> str:
 # ---------------------------------------------------------------- list filters
 
 
-class MeetingFilterForm(OutreachFilterForm):
+class MeetingFilterForm(QuickFilters, OutreachFilterForm):
     """The shared filters plus the kind of meeting and a member of staff who attended."""
 
     kind = forms.ChoiceField(

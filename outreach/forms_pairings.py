@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from network.access import users_visible_to
 from network.models import User
 from outreach.common import OutreachFilterForm
+from outreach.forms_visits import QuickFilters
 from outreach.models import Liaison, Pairing, PairingKind
 from outreach.selectors_pairings import (
     PARTNER_FIELDS,
@@ -44,7 +45,7 @@ class ResidentField(forms.ModelChoiceField):
         return f"{obj.name} · {obj.community.name}"
 
 
-class PairingFilterForm(OutreachFilterForm):
+class PairingFilterForm(QuickFilters, OutreachFilterForm):
     """Area, start-date range and archived from the shared form (pairings belong to no
     liaison group), then kind, the official, current or ended, and behind schedule."""
 

@@ -3,11 +3,13 @@ follow-ups, its assistance and photos, saved together or not at all), and the fo
 status form."""
 
 import uuid
+from html import escape
 
 from django import forms
 from django.db import transaction
 from django.db.models import Q
 from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -109,7 +111,59 @@ def visible_users(user, *, including=()):
 # ---------------------------------------------------------------- the list
 
 
-class VisitFilterForm(OutreachFilterForm):
+class QuickFilters:
+    """A list's filter form drawn quickly (the outreach lists): each drop-down's options are
+    read once as a plain list and joined in Python, as the register's filters are. Django's
+    per-option widget templates, and the server-side cursor PostgreSQL opens for each
+    model field's options, cost more than the list's own SQL (docs/performance.md). The
+    HTML is what the widget draws; a field showing an error or help text is drawn by Django
+    as before."""
+
+    def share_areas(self, areas) -> None:
+        """Offer ``areas`` (``selectors_visits.visible_areas``, read by the page already)
+        in the area filter, but the district: the options its queryset would read."""
+        self._shown_options = {"area": [a for a in areas if a.level != AreaLevel.DISTRICT]}
+
+    def rendered_filters(self) -> list[tuple]:
+        """(bound field, HTML) for each field, in order."""
+        shown = getattr(self, "_shown_options", {})
+        return [(bound, _quick_html(bound, shown.get(bound.name))) for bound in self]
+
+
+def _quick_html(bound, objects=None):
+    field, widget = bound.field, bound.field.widget
+    plain_select = isinstance(widget, forms.Select) and not isinstance(widget, forms.SelectMultiple)
+    if not plain_select or bound.errors or field.help_text or field.disabled or field.required:
+        return bound.as_widget()
+    if isinstance(field, forms.ModelChoiceField):
+        objects = field.queryset if objects is None else objects
+        choices = [(obj.pk, field.label_from_instance(obj)) for obj in objects]
+        if field.empty_label is not None:
+            choices.insert(0, ("", field.empty_label))
+    else:
+        choices = field.choices
+    value = bound.value()
+    current = "" if value is None else str(value)
+    attrs = "".join(
+        f" {escape(str(name))}" if given is True else f' {escape(str(name))}="{escape(str(given))}"'
+        for name, given in {**widget.attrs, "id": bound.auto_id}.items()
+        if given is not False and given is not None
+    )
+    selected = False
+    options = []
+    for option_value, label in choices:
+        option_value = "" if option_value is None else str(option_value)
+        mark = ""
+        if not selected and option_value == current:
+            mark, selected = " selected", True
+        options.append(
+            f'<option value="{escape(option_value)}"{mark}>{escape(str(label))}</option>'
+        )
+    html = f'<select name="{escape(bound.html_name)}"{attrs}>{"".join(options)}</select>'
+    return mark_safe(html)  # every value above is escaped
+
+
+class VisitFilterForm(QuickFilters, OutreachFilterForm):
     kind = forms.ChoiceField(
         label=gettext_lazy("Kind"),
         choices=[("", gettext_lazy("All")), *VisitKind.choices],

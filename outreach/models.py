@@ -365,7 +365,15 @@ class Pairing(Archivable, Dated):
                 name="pairing_has_one_partner",
             ),
         ]
-        indexes = [models.Index(fields=["household", "start_date"], name="pairing_household_idx")]
+        indexes = [
+            models.Index(fields=["household", "start_date"], name="pairing_household_idx"),
+            # the list of current pairings, newest first: a page without sorting them all
+            models.Index(
+                fields=["start_date", "id"],
+                condition=Q(archived_at__isnull=True),
+                name="pairing_order_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.partner} · {self.household}"
@@ -519,6 +527,12 @@ class Visit(Archivable):
                 fields=["visited_on", "household"],
                 condition=Q(archived_at__isnull=True),
                 name="visit_current_day_idx",
+            ),
+            # the list's count of current visits in the user's areas, from the index alone
+            models.Index(
+                fields=["community"],
+                condition=Q(archived_at__isnull=True),
+                name="visit_current_area_idx",
             ),
         ]
 
@@ -716,6 +730,12 @@ class Meeting(Archivable):
                 condition=Q(archived_at__isnull=True),
                 name="meeting_kind_day_idx",
             ),
+            # the list's count of current meetings in the user's areas, from the index alone
+            models.Index(
+                fields=["area"],
+                condition=Q(archived_at__isnull=True),
+                name="meeting_current_area_idx",
+            ),
         ]
 
     def __str__(self):
@@ -896,6 +916,18 @@ class Consultation(Archivable):
         indexes = [
             models.Index(fields=["community", "received_at"], name="consultation_area_idx"),
             models.Index(fields=["status", "handler"], name="consultation_status_idx"),
+            # the list of current consultations, newest first, and its count in the user's
+            # areas (from the index alone)
+            models.Index(
+                fields=["received_at", "id"],
+                condition=Q(archived_at__isnull=True),
+                name="consultation_order_idx",
+            ),
+            models.Index(
+                fields=["community"],
+                condition=Q(archived_at__isnull=True),
+                name="consultation_current_area_idx",
+            ),
         ]
 
     def __str__(self):

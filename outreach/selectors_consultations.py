@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from outreach.common import filter_by_area_group_dates
 from outreach.models import Consultation, ConsultationStatus
+from outreach.selectors_visits import visible_by_area_ids
 from residents.models import Person
 from residents.selectors import Viewer, search_persons
 
@@ -34,10 +35,10 @@ def start_of_day(day: datetime.date, *, days_after: int = 0) -> datetime.datetim
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-def consultations_for(user):
+def consultations_for(user, areas=None):
     """Consultations a user may see, with what a row shows, newest first."""
     return (
-        Consultation.objects.visible_to(user)
+        visible_by_area_ids(Consultation.objects.all(), user, areas)
         .select_related("person", "community", "handler")
         .order_by("-received_at", "-id")
     )

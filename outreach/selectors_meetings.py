@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from network.access import users_visible_to
 from outreach.common import filter_by_area_group_dates
 from outreach.models import Liaison, Meeting, Photo
+from outreach.selectors_visits import visible_by_area_ids
 from residents.models import Person
 from residents.pages import HistoryEntry, changed_fields
 from residents.selectors import reason_text
@@ -48,10 +49,10 @@ def with_attendee_counts(meetings):
     )
 
 
-def meeting_list(*, user, filters: dict):
+def meeting_list(*, user, filters: dict, areas=None):
     """Meetings the user may see, filtered by the list's form (area, group, dates, archived,
     kind, attending user), newest first, with attendee counts."""
-    meetings = Meeting.objects.visible_to(user)
+    meetings = visible_by_area_ids(Meeting.objects.all(), user, areas)
     meetings = filter_by_area_group_dates(
         meetings, filters, area_field="area", date_field="held_on", group_field="liaison_group"
     )

@@ -39,6 +39,7 @@ from network.access import users_visible_to
 from network.models import Post, Role, current_post_q
 from outreach.common import filter_by_area_group_dates
 from outreach.models import Assistance, Liaison, Pairing, Visit
+from outreach.selectors_visits import visible_by_area_ids
 from residents.models import Household, Person
 from residents.pages import HistoryEntry, history_entries
 
@@ -53,6 +54,28 @@ RELATED = (
     "partner_liaison__community",
     "partner_person",
     "partner_person__community",
+)
+# What a row of the list (and of its export) shows: the partners' own areas are not, and two
+# joins fewer keep the page's query quick to plan.
+LIST_RELATED = RELATED[:5] + ("partner_person",)
+# The columns those rows read (the list, its export and ``_decorate`` in the views).
+LIST_FIELDS = (
+    "archived_at",
+    "start_date",
+    "end_date",
+    "community__name",
+    "community__path",
+    "household__address",
+    "person__name",
+    "kind",
+    "partner_user__real_name",
+    "partner_user__first_name",
+    "partner_user__last_name",
+    "partner_user__username",
+    "partner_liaison__name",
+    "partner_person__name",
+    "visits_per_year",
+    "note",
 )
 
 
@@ -93,6 +116,17 @@ def not_ended_q(today: datetime.date | None = None, prefix: str = "") -> Q:
 def pairings_for(user):
     """Pairings a user may see, with what a row shows, newest first."""
     return Pairing.objects.visible_to(user).select_related(*RELATED).order_by("-start_date", "-id")
+
+
+def pairing_rows(user, areas=None):
+    """The pairings of the list and its export: those ``pairings_for`` gives, with only the
+    columns a row shows, kept by the ids of the user's areas (``visible_by_area_ids``)."""
+    return (
+        visible_by_area_ids(Pairing.objects.all(), user, areas)
+        .select_related(*LIST_RELATED)
+        .only(*LIST_FIELDS)
+        .order_by("-start_date", "-id")
+    )
 
 
 # ---------------------------------------------------------------- visits done and expected

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from network.access import area_q, scope_for
-from network.models import LiaisonGroup, User
+from network.models import Area, LiaisonGroup, User
 from outreach.common import filter_by_area_group_dates
 from outreach.models import Assistance, FollowUp, FollowUpStatus, Liaison, Visit
 from residents.models import Household, Person
@@ -29,6 +29,42 @@ from residents.selectors import Viewer, search_kind
 from residents.typed_input import typed_text
 
 YUAN = DecimalField(max_digits=12, decimal_places=2)
+
+
+# ---------------------------------------------------------------- scope of a list
+
+
+def visible_areas(user) -> list[Area]:
+    """The areas ``user`` sees (all for a superuser), by path: read once a page, for the
+    list's scope (``visible_by_area_ids``) and its area filter alike."""
+    scope = scope_for(user)
+    areas = Area.objects.all() if scope.everything else Area.objects.filter(area_q(user, ""))
+    return list(areas.order_by("path")) if scope.everything or scope.visible_paths else []
+
+
+def visible_by_area_ids(records, user, areas: list[Area] | None = None):
+    """``records.visible_to(user)`` for a list page, with the areas named by id.
+
+    ``visible_to`` joins every row to its area to compare paths, so counting a district's
+    610,000 visits read the whole table. Here the areas under the user's paths are read first
+    (one small query) and the rows are kept by ``<area>_id IN (…)``: the same rows, exactly
+    as strict, but counted from the record's own (area) index and ordered from its date
+    index. A model whose scope goes through another table or is shared below keeps the
+    join. ``areas``: ``visible_areas(user)`` when the page has read them already."""
+    model = records.model
+    area_field = model.scope_area_field
+    scope = scope_for(user)
+    if "__" in area_field or getattr(model, "scope_shared_below", False) or not area_field:
+        return records.visible_to(user)
+    if scope.everything:
+        return records
+    if not scope.visible_paths:
+        return records.visible_to(user)
+    if areas is None:
+        area_ids = sorted(Area.objects.filter(area_q(user, "")).values_list("pk", flat=True))
+    else:
+        area_ids = sorted(area.pk for area in areas)
+    return records.filter(**{f"{area_field}_id__in": area_ids})
 
 
 # ---------------------------------------------------------------- figures per visit
@@ -82,12 +118,12 @@ FOLLOW_UPS_OPEN = "open"
 FOLLOW_UPS_OVERDUE = "overdue"
 
 
-def visit_list(*, user, filters: dict, today: datetime.date | None = None):
+def visit_list(*, user, filters: dict, today: datetime.date | None = None, areas=None):
     """Visits the user may see, narrowed by the list's filters, newest first, with what
     each row shows fetched in a constant number of queries."""
     today = today or timezone.localdate()
     visits = filter_by_area_group_dates(
-        Visit.objects.visible_to(user),
+        visible_by_area_ids(Visit.objects.all(), user, areas),
         filters,
         area_field="community",
         date_field="visited_on",

@@ -9,6 +9,7 @@ import uuid
 from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -32,6 +33,7 @@ from outreach.selectors_consultations import (
     status_history,
     who_came,
 )
+from outreach.selectors_visits import visible_areas
 from residents.archiving import archive_or_restore
 from residents.models import Person
 from residents.pages import existing_by_key, page_of, posted_submission_key, xlsx_export
@@ -60,15 +62,35 @@ def _with_days(records, today):
 def consultation_list(request):
     form = ConsultationFilterForm(request.GET or None, user=request.user)
     today = timezone.localdate()
-    records = filter_consultations(consultations_for(request.user), form.filters, today=today)
+    areas = visible_areas(request.user)
+    form.share_areas(areas)
+    records = filter_consultations(
+        consultations_for(request.user, areas), form.filters, today=today
+    )
     page = page_of(request, records)
     _with_days(page.object_list, today)
+    # What each row shows, worked out once a page in Python: the template's per-row
+    # {% url %}, get_…_display, date filter and badge include were most of the page's time.
+    labels = {
+        field: {value: str(label) for value, label in choices}
+        for field, choices in (
+            ("channel", Channel.choices),
+            ("topic", Topic.choices),
+            ("status", ConsultationStatus.choices),
+        )
+    }
+    for record in page.object_list:
+        record.channel_label = labels["channel"].get(record.channel, record.channel)
+        record.topic_label = labels["topic"].get(record.topic, record.topic)
+        record.status_label = labels["status"].get(record.status, record.status)
+        record.received_text = timezone.localtime(record.received_at).strftime("%Y-%m-%d %H:%M")
     return render(
         request,
         "outreach/consultations/consultation_list.html",
         {
             "form": form,
             "page": page,
+            "detail_path": reverse("outreach:consultation-detail", args=[0])[: -len("0/")],
             "overdue_days": OVERDUE_DAYS,
             "can_add": request.user.has_perm(ADD) and _may_record_somewhere(request.user),
             "can_export": request.user.has_perm(EXPORT),

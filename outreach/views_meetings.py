@@ -8,6 +8,7 @@ import uuid
 from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from network.access import get_changeable_or_404, get_visible_or_404
 from network.scoped import scoped_view
 from outreach.forms_meetings import ATTENDEE_FIELDS, MeetingFilterForm, MeetingForm
-from outreach.models import Meeting
+from outreach.models import Meeting, MeetingKind
 from outreach.photos import archived_photos, save_photos
 from outreach.selectors_meetings import (
     hidden_attendee_count,
@@ -26,6 +27,7 @@ from outreach.selectors_meetings import (
     visible_attendees_prefetch,
     with_attendee_counts,
 )
+from outreach.selectors_visits import visible_areas
 from residents.archiving import archive_or_restore
 from residents.pages import page_of, posted_submission_key, xlsx_export
 from residents.typed_input import whole_number
@@ -42,13 +44,23 @@ def _detail(meeting):
 @require_GET
 def meeting_list_view(request):
     form = MeetingFilterForm(request.GET or None, user=request.user)
-    page = page_of(request, meeting_list(user=request.user, filters=form.filters))
+    areas = visible_areas(request.user)
+    form.share_areas(areas)
+    page = page_of(request, meeting_list(user=request.user, filters=form.filters, areas=areas))
+    # What each row shows, worked out once a page in Python: the template's per-row
+    # {% url %}, get_kind_display and date filter were most of the page's time.
+    kinds = {value: str(label) for value, label in MeetingKind.choices}
+    for meeting in page.object_list:
+        meeting.kind_label = kinds.get(meeting.kind, meeting.kind)
+        meeting.held_text = meeting.held_on.isoformat() if meeting.held_on else ""
+        meeting.name_text = meeting.title or f"{meeting.held_on} {meeting.kind_label}"
     return render(
         request,
         "outreach/meetings/meeting_list.html",
         {
             "form": form,
             "page": page,
+            "detail_path": reverse("outreach:meeting-detail", args=[0])[: -len("0/")],
             "may_add": request.user.has_perm("outreach.add_meeting"),
             "may_export": request.user.has_perm("outreach.export_outreach"),
         },

@@ -22,7 +22,7 @@ from outreach.forms_pairings import (
     PairingFilterForm,
     PairingForm,
 )
-from outreach.models import Pairing
+from outreach.models import Pairing, PairingKind
 from outreach.selectors_pairings import (
     assistance_total,
     filter_pairings,
@@ -30,6 +30,7 @@ from outreach.selectors_pairings import (
     has_ended,
     household_search,
     pairing_history,
+    pairing_rows,
     pairing_visits,
     pairings_awaiting_handover,
     pairings_for,
@@ -37,6 +38,7 @@ from outreach.selectors_pairings import (
     partner_type,
     with_progress,
 )
+from outreach.selectors_visits import visible_areas
 from residents.archiving import archive_or_restore, refused
 from residents.models import Household
 from residents.pages import page_of, xlsx_export
@@ -67,8 +69,12 @@ def _decorate(pairings, user, today):
 
 def _filtered(request, today):
     form = PairingFilterForm(request.GET or None, user=request.user)
+    areas = visible_areas(request.user)
+    form.share_areas(areas)
     records = filter_pairings(
-        with_progress(pairings_for(request.user), today), form.filters, today=today
+        with_progress(pairing_rows(request.user, areas), today),
+        form.filters,
+        today=today,
     )
     return form, records
 
@@ -80,10 +86,22 @@ def pairing_list(request):
     form, records = _filtered(request, today)
     page = page_of(request, records)
     _decorate(page.object_list, request.user, today)
+    # What each row shows, worked out once a page in Python: the template's per-row
+    # {% url %}, get_kind_display and date filters were most of the page's time.
+    kinds = {value: str(label) for value, label in PairingKind.choices}
+    for pairing in page.object_list:
+        pairing.kind_label = kinds.get(pairing.kind, pairing.kind)
+        pairing.start_text = pairing.start_date.isoformat() if pairing.start_date else ""
+        pairing.end_text = pairing.end_date.isoformat() if pairing.end_date else ""
     return render(
         request,
         "outreach/pairings/pairing_list.html",
-        {"form": form, "page": page, "today": today},
+        {
+            "form": form,
+            "page": page,
+            "today": today,
+            "detail_path": reverse("outreach:pairing-detail", args=[0])[: -len("0/")],
+        },
     )
 
 

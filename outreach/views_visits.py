@@ -48,16 +48,24 @@ from residents.typed_input import typed_text, whole_number
 @require_GET
 def visit_list(request):
     form = VisitFilterForm(request.GET or None, user=request.user)
-    visits = selectors.visit_list(user=request.user, filters=form.filters)
+    areas = selectors.visible_areas(request.user)
+    form.share_areas(areas)
+    visits = selectors.visit_list(user=request.user, filters=form.filters, areas=areas)
     page = page_of(request, visits)
+    # What each row shows, worked out once a page in Python: the template's per-row
+    # {% url %}, get_kind_display and date filter were much of the page's time.
+    kinds = {value: str(label) for value, label in VisitKind.choices}
     for visit in page:
         visit.visitor_names = selectors.visitor_names(visit)
+        visit.kind_label = kinds.get(visit.kind, visit.kind)
+        visit.visited_text = visit.visited_on.isoformat() if visit.visited_on else ""
     return render(
         request,
         "outreach/visits/visit_list.html",
         {
             "form": form,
             "page": page,
+            "detail_path": reverse("outreach:visit-detail", args=[0])[: -len("0/")],
             "may_add": request.user.has_perm("outreach.add_visit"),
             "may_export": request.user.has_perm("outreach.export_outreach"),
             "today": timezone.localdate(),
