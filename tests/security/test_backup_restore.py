@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from io import StringIO
 from pathlib import Path
 from urllib.parse import quote
@@ -127,9 +128,18 @@ def backup_and_restore_postgresql(tmp_path):
     admin = psycopg.connect(_url(settings_dict, "postgres"), autocommit=True)
 
     def drop(name):
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+        """Drop a database left by an earlier run. Plain DROP stops an autovacuum worker on
+        it by itself; FORCE (needed for a stray connection) refuses to, for a role that may
+        not signal superuser processes, so it is the second try, and the first again after."""
+        plain = sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name))
+        forced = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        for attempt in range(10):
+            try:
+                admin.execute(plain if attempt % 2 == 0 else forced)
+                return
+            except (psycopg.errors.ObjectInUse, psycopg.errors.InsufficientPrivilege):
+                time.sleep(0.5)
+        admin.execute(plain)
 
     try:
         for name in (source, target):
