@@ -7,11 +7,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from network.models import Area, AreaLevel
+from network.models import Area
 from residents.models import Person
 from residents.pages import AreaField, ListFilterForm, no_future, style_widgets
 from residents.typed_input import typed_text
 from services.cards import default_valid_until
+from services.forms_merchants import QuickSelect, filter_areas, read_choices
 from services.models import CardScheme, CardStatus
 
 # No card or consent of this scheme predates it: a year before it is a typing mistake.
@@ -47,8 +48,7 @@ class _AreaFilterForm(ListFilterForm):
     def __init__(self, data=None, *, user, **kwargs):
         super().__init__(data, **kwargs)
         self.user = user
-        areas = Area.objects.visible_to(user).exclude(level=AreaLevel.DISTRICT).order_by("path")
-        self.fields["area"].queryset = areas
+        read_choices(self.fields["area"], filter_areas(user))
         style_widgets(self.fields)
 
     def clean_q(self):
@@ -71,11 +71,15 @@ class CardFilterForm(_AreaFilterForm):
         queryset=Area.objects.none(),
         required=False,
         empty_label=_("All"),
+        widget=QuickSelect,
     )
     scheme = forms.ChoiceField(
-        label=_("Card"), required=False, choices=_blank(_("All")) + CardScheme.choices
+        label=_("Card"),
+        required=False,
+        choices=_blank(_("All")) + CardScheme.choices,
+        widget=QuickSelect,
     )
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=())
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=(), widget=QuickSelect)
     issued_from = forms.DateField(label=_("Issued from"), required=False, widget=_date_input())
     issued_to = forms.DateField(label=_("Issued to"), required=False, widget=_date_input())
 
@@ -91,11 +95,13 @@ class ConsentFilterForm(_AreaFilterForm):
         queryset=Area.objects.none(),
         required=False,
         empty_label=_("All"),
+        widget=QuickSelect,
     )
     state = forms.ChoiceField(
         label=_("Consent"),
         required=False,
         choices=[("", _("All")), (CURRENT, _("current")), (WITHDRAWN, _("withdrawn"))],
+        widget=QuickSelect,
     )
 
 

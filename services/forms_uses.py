@@ -10,9 +10,15 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from network.models import Area, AreaLevel, User
+from network.models import Area, User
 from residents.pages import AreaField, ListFilterForm, no_future, style_widgets
 from residents.typed_input import YuanField, typed_text, whole_number
+from services.forms_merchants import (
+    QuickSelect,
+    filter_areas,
+    filter_merchant_choices,
+    read_choices,
+)
 from services.models import AgreementItem, Merchant, ServiceCard, ServiceCategory, UseChannel
 from services.selectors_uses import desk_merchants, holds_a_post, service_choices
 from services.settlement import (
@@ -40,16 +46,30 @@ class UseFilterForm(ListFilterForm):
     """The use list's filters (GET): a value that does not fit is dropped, never an error."""
 
     area = AreaField(
-        label=_("Holder's area"), queryset=Area.objects.none(), required=False, empty_label=_("All")
+        label=_("Holder's area"),
+        queryset=Area.objects.none(),
+        required=False,
+        empty_label=_("All"),
+        widget=QuickSelect,
     )
     merchant = forms.ModelChoiceField(
-        label=_("Merchant"), queryset=Merchant.objects.none(), required=False, empty_label=_("All")
+        label=_("Merchant"),
+        queryset=Merchant.objects.none(),
+        required=False,
+        empty_label=_("All"),
+        widget=QuickSelect,
     )
     category = forms.ChoiceField(
-        label=_("Category"), required=False, choices=_blank(_("All")) + ServiceCategory.choices
+        label=_("Category"),
+        required=False,
+        choices=_blank(_("All")) + ServiceCategory.choices,
+        widget=QuickSelect,
     )
     channel = forms.ChoiceField(
-        label=_("Recorded"), required=False, choices=_blank(_("All")) + UseChannel.choices
+        label=_("Recorded"),
+        required=False,
+        choices=_blank(_("All")) + UseChannel.choices,
+        widget=QuickSelect,
     )
     date_from = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs=DATE_WIDGET)
@@ -61,9 +81,8 @@ class UseFilterForm(ListFilterForm):
 
     def __init__(self, data=None, *, user, **kwargs):
         super().__init__(data, **kwargs)
-        areas = Area.objects.visible_to(user).exclude(level=AreaLevel.DISTRICT).order_by("path")
-        self.fields["area"].queryset = areas
-        self.fields["merchant"].queryset = Merchant.objects.visible_to(user).order_by("name", "id")
+        read_choices(self.fields["area"], filter_areas(user))
+        read_choices(self.fields["merchant"], filter_merchant_choices(user))
         style_widgets(self.fields)
 
 

@@ -348,6 +348,8 @@ class Consent(models.Model):
                 violation_error_message=_("Consent cannot be withdrawn before it was given."),
             ),
         ]
+        # the consent list's order (newest first, read backwards)
+        indexes = [models.Index(fields=["given_on", "id"], name="consent_order_idx")]
 
     def __str__(self):
         return f"{self.person} · {self.given_on:%Y-%m-%d}"
@@ -435,6 +437,8 @@ class ServiceCard(models.Model):
         indexes = [
             models.Index(fields=["status", "valid_until"], name="card_validity_idx"),
             models.Index(fields=["issued_on"], name="card_issued_idx"),
+            # the card list's order (newest first, read backwards)
+            models.Index(fields=["issued_on", "id"], name="card_order_idx"),
         ]
 
     def __str__(self):
@@ -520,6 +524,8 @@ class CardUse(Archivable):
         indexes = [
             models.Index(fields=["merchant", "used_on"], name="card_use_merchant_idx"),
             models.Index(fields=["used_on"], name="card_use_date_idx"),
+            # the use list's order (newest first, read backwards)
+            models.Index(fields=["used_on", "id"], name="card_use_order_idx"),
         ]
 
     def __str__(self):

@@ -15,6 +15,7 @@ from residents.names import masked_name
 from residents.pages import history_entries
 from residents.selectors import reason_text
 from services.models import AgreementItem, CardUse, Merchant, ServiceCard
+from services.selectors_cards import resident_area_q
 from services.settlement import yuan
 from services.uses import usable_items
 
@@ -29,7 +30,7 @@ BENEFIT = Sum(F("value_before") - F("value_after"), output_field=DecimalField(ma
 
 def uses_for(user):
     """The uses ``user`` may see (by the holder's community), with what the list shows."""
-    return CardUse.objects.visible_to(user).select_related(
+    return CardUse.objects.filter(resident_area_q(user, "card__holder__community")).select_related(
         "card__holder__community", "merchant", "item__agreement", "recorded_by"
     )
 

@@ -34,7 +34,7 @@ from network.forms import add_refusal
 from network.scoped import public_view, scoped_view
 from residents.archiving import refused
 from residents.models import Person
-from residents.pages import page_of, xlsx_export
+from residents.pages import xlsx_export
 from residents.typed_input import MAX_ID, typed_text, whole_number
 from services.cards import (
     card_from_token,
@@ -74,6 +74,7 @@ from services.selectors_cards import (
     with_shown_status,
 )
 from services.uses import merchant_of
+from services.views_rows import card_rows, consent_rows, counted_page
 
 VIEW = "services.view_servicecard"
 ADD = "services.add_servicecard"
@@ -106,7 +107,7 @@ def card_list(request):
     form = CardFilterForm(request.GET or None, user=request.user)
     today = timezone.localdate()
     records = filter_cards(cards_for(request.user), form.filters, today=today)
-    page = page_of(request, records)
+    page = counted_page(request, records, records.order_by().count())
     page.object_list = with_shown_status(list(page.object_list), today)
     return render(
         request,
@@ -114,6 +115,7 @@ def card_list(request):
         {
             "form": form,
             "page": page,
+            "rows": card_rows(page.object_list),
             "can_issue": request.user.has_perm(ADD) and _manages_somewhere(request.user),
             "can_export": request.user.has_perm(EXPORT),
             "sheet_size": CARDS_PER_SHEET,
@@ -556,8 +558,12 @@ def card_verify(request, token):
 def consent_list(request):
     form = ConsentFilterForm(request.GET or None, user=request.user)
     records = filter_consents(consents_for(request.user), form.filters)
-    page = page_of(request, records)
-    return render(request, "services/cards/consent_list.html", {"form": form, "page": page})
+    page = counted_page(request, records, records.order_by().count())
+    return render(
+        request,
+        "services/cards/consent_list.html",
+        {"form": form, "page": page, "rows": consent_rows(page.object_list)},
+    )
 
 
 def _consent_page(request, person, *, consent_form=None, withdraw_form=None, status=200):

@@ -57,6 +57,7 @@ from services.selectors_merchants import (
     renewals_for,
     with_shown_status,
 )
+from services.views_rows import agreement_rows, counted_page, merchant_rows
 
 VIEW_MERCHANT = "services.view_merchant"
 ADD_MERCHANT = "services.add_merchant"
@@ -96,14 +97,18 @@ def _made_with_key(request, model):
 def merchant_list(request):
     form = MerchantFilterForm(request.GET or None, user=request.user)
     today = timezone.localdate()
-    records = filter_merchants(merchants_for(request.user, today), form.filters)
-    page = page_of(request, records)
+    filters = form.filters
+    records = filter_merchants(merchants_for(request.user, today), filters)
+    # counted without the agreements joined for the row's figure
+    count = filter_merchants(Merchant.objects.visible_to(request.user), filters).count()
+    page = counted_page(request, records, count)
     return render(
         request,
         "services/merchants/merchant_list.html",
         {
             "form": form,
             "page": page,
+            "rows": merchant_rows(page),
             "can_add": request.user.has_perm(ADD_MERCHANT) and _may_manage_somewhere(request.user),
             "can_import": request.user.has_perms([ADD_MERCHANT, CHANGE_MERCHANT])
             and _may_manage_somewhere(request.user),
@@ -295,8 +300,11 @@ def merchant_restore(request, pk):
 def agreement_list(request):
     form = AgreementFilterForm(request.GET or None, user=request.user)
     today = timezone.localdate()
-    records = filter_agreements(agreements_for(request.user), form.filters, today=today)
-    page = page_of(request, records)
+    filters = form.filters
+    records = filter_agreements(agreements_for(request.user), filters, today=today)
+    # counted without the items joined for the row's figure
+    visible = Agreement.objects.visible_to(request.user)
+    page = counted_page(request, records, filter_agreements(visible, filters, today=today).count())
     with_shown_status(page.object_list, today)
     return render(
         request,
@@ -304,6 +312,7 @@ def agreement_list(request):
         {
             "form": form,
             "page": page,
+            "rows": agreement_rows(page.object_list),
             "can_add": _may_add_agreements(request.user),
             "can_import": _may_add_agreements(request.user),
             "can_export": request.user.has_perm(EXPORT),

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from network.access import can_change_area, get_changeable_or_404, get_visible_or_404, scope_for
 from network.scoped import scoped_view
 from residents.archiving import archive_or_restore
-from residents.pages import existing_by_key, page_of, posted_submission_key, xlsx_export
+from residents.pages import existing_by_key, posted_submission_key, xlsx_export
 from residents.typed_input import typed_text, whole_number
 from services.forms_uses import PeriodForm, UseFilterForm, UseForm, VoidForm
 from services.models import CardUse, Merchant, ServiceCategory, UseChannel
@@ -33,6 +33,7 @@ from services.selectors_uses import (
 )
 from services.settlement import settlement_page, settlement_sheet_rows, sheet_header
 from services.uses import record_use
+from services.views_rows import counted_page, use_rows
 
 VIEW = "services.view_carduse"
 ADD = "services.add_carduse"
@@ -56,7 +57,8 @@ def use_list(request):
     form = UseFilterForm(request.GET or None, user=request.user)
     filters = form.filters
     records = filter_uses(uses_for(request.user), filters)
-    page = page_of(request, records)
+    totals = use_totals(records)
+    page = counted_page(request, records, totals["uses"])  # the totals count the same rows
     merchant = filters.get("merchant")
     return render(
         request,
@@ -64,7 +66,8 @@ def use_list(request):
         {
             "form": form,
             "page": page,
-            "totals": use_totals(records),
+            "rows": use_rows(page.object_list),
+            "totals": totals,
             "can_add": request.user.has_perm(ADD) and _may_record_somewhere(request.user),
             "can_export": request.user.has_perm(EXPORT),
             "settlement_merchant": merchant if request.user.has_perm(VIEW_MERCHANT) else None,
