@@ -297,25 +297,31 @@ _FIRST_HOUSEHOLD_SQL = """(
 )"""
 
 
-def scope_start_q(user, area=None) -> Q:
-    """Where the register's (household, id) order starts for a user's areas (or the area
-    chosen in the filter), as a lower bound PostgreSQL can start its index scans at. Without
-    it, a sub-district whose households were registered after the others' had its first page
-    found by walking (and discarding) every person before them: 70,000 rows, 40–60 ms at
-    100,000 persons. Only a bound: the scope itself is still filtered by ``visible_to``."""
+def from_scope_start(persons, user, area=None):
+    """``persons`` (from ``register_persons``, read with ``flat_persons``, which joins the
+    households the bound is also put on) from where the register's (household, id)
+    order starts for the user's areas (or the area chosen in the filter): a lower bound
+    PostgreSQL starts its index scans at. Without it, a sub-district whose households were
+    registered after the others' had its first page found by walking (and discarding) every
+    person before them: 70,000 rows, 40–60 ms at 100,000 persons. Only a bound: the scope
+    itself is still filtered by ``visible_to``."""
     if connections["default"].vendor != "postgresql":
-        return Q()
+        return persons
     scope = scope_for(user)
     if area is not None:
         paths = [area.path]
     elif scope.everything or not scope.visible_paths:
-        return Q()
+        return persons
     else:
         paths = list(scope.visible_paths)
     # Area paths are digits and slashes only: nothing to escape in LIKE.
-    start = RawSQL(_FIRST_HOUSEHOLD_SQL, ([f"{path}%" for path in paths],))
-    # On both sides of the join to the households, which PostgreSQL does not carry over.
-    return Q(household_id__gte=start) & Q(household__id__gte=start)
+    patterns = [f"{path}%" for path in paths]
+    return persons.filter(household_id__gte=RawSQL(_FIRST_HOUSEHOLD_SQL, (patterns,))).extra(
+        # The same bound on the households' side of the join (Django would write
+        # ``household__id`` as the person's column): their scan starts there too.
+        where=[f'"residents_household"."id" >= {_FIRST_HOUSEHOLD_SQL}'],
+        params=[patterns],
+    )
 
 
 def flat_persons(persons):

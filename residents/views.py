@@ -43,6 +43,7 @@ from residents.selectors import (
     Viewer,
     filter_persons,
     flat_persons,
+    from_scope_start,
     household_history,
     keyset_q,
     page_number,
@@ -50,7 +51,6 @@ from residents.selectors import (
     parse_cursor,
     present_persons,
     register_persons,
-    scope_start_q,
 )
 from residents.timeline import (
     actions_for,
@@ -80,7 +80,7 @@ def person_list(request):
     limit = None if before else (PER_PAGE + 1 if after else number * PER_PAGE + 1)
     persons = register_persons(request.user).filter(keyset_q(after=after, before=before))
     if not form.filters.get("q"):  # a search finds its rows through its own indexes
-        persons = persons.filter(scope_start_q(request.user, form.filters.get("community")))
+        persons = from_scope_start(persons, request.user, form.filters.get("community"))
     persons = filter_persons(
         persons,
         form.filters,

@@ -1,5 +1,5 @@
 """The register's first page of a sub-district whose households were registered after the
-others': PostgreSQL starts at the scope's first household (``scope_start_q``), and the rows
+others': PostgreSQL starts at the scope's first household (``from_scope_start``), and the rows
 shown are exactly the scope's first rows in (household, id) order, filtered or not."""
 
 import re
@@ -8,7 +8,7 @@ from django.db import connection
 from django.urls import reverse
 
 from residents.models import Person
-from residents.selectors import scope_start_q
+from residents.selectors import flat_persons, from_scope_start, register_persons
 from tests.factories import HouseholdFactory, PersonFactory
 
 
@@ -49,11 +49,15 @@ def test_the_start_follows_the_chosen_community(world, login):
 
 def test_the_bound_is_a_bound_only(world):
     fill(world)
-    bound = scope_start_q(world.canglang_staff)
+    user = world.canglang_staff
+    everyone = register_persons(user)
+    started = from_scope_start(everyone, user)
     if connection.vendor != "postgresql":
-        assert not bound  # SQLite: no bound, the order alone
+        assert started is everyone  # SQLite: no bound, the order alone
         return
-    inside = Person.objects.filter(bound).filter(community=world.daoqian).count()
-    assert inside == Person.objects.filter(community=world.daoqian).count() == 60
-    # The people of 平江路社区, registered before, are below the bound.
-    assert not Person.objects.filter(bound).filter(community=world.pingjianglu).exists()
+    # As the list reads it (flat_persons joins the households the bound also applies to).
+    assert [row.id for row in flat_persons(started)] == [row.id for row in flat_persons(everyone)]
+    assert len(flat_persons(started)) == 60
+    # 平江's staff choosing 干将社区, whose households came last: 平江路社区's are below it.
+    chosen = from_scope_start(register_persons(world.pingjiang_staff), user, world.ganjiang)
+    assert {row.community__name for row in flat_persons(chosen)} == {world.ganjiang.name}
