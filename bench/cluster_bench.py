@@ -448,7 +448,10 @@ def run_checks(client: Client, database_url: str, media_root: Path, results: Res
         page, form = client.form("/login/", server, having="username")
         form = form or Form("/login/", "post")
         response = client.post(
-            "/login/", server, form.data(username=LOCKED, password="Wrong-2026"), referer="/login/"
+            "/login/",
+            server,
+            form.data(username=LOCKED, password=PASSWORD + "-wrong"),
+            referer="/login/",
         )
         failures.append((by(response), response.status_code))
     page, form = client.form("/login/", "b", having="username")

@@ -58,7 +58,9 @@ def resident_area_q(user, area_field: str) -> Q:
     where the user holds a post, ``network.access.visible_q``) applied to the areas, one
     small query, so that a list and its count join no area and use the indexes of their own
     order. When the user sees every area there is (the district bureau of a one-district
-    installation), every record is visible and there is nothing to filter: no join at all."""
+    installation), every record is visible and there is nothing to filter: no join at all.
+    That holds only because a resident's community is never empty (``Person.community`` is
+    not nullable): a record scoped by a nullable area field must not use this."""
     scope = scope_for(user)
     if scope.everything:
         return Q()

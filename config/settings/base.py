@@ -73,11 +73,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Pages compressed for phones (issue 8: the liaison's log page within 100 KB, 15 KB on a
-    # repeat visit). Django's GZip adds random bytes against BREACH; static files come
-    # pre-compressed from whitenoise and are passed through.
-    "django.middleware.gzip.GZipMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages compressed for phones (issue 8: the liaison's log page within 100 KB, 15 KB on a
+    # repeat visit). Django's GZip adds random bytes against BREACH. After whitenoise, which
+    # answers static files itself, already compressed.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "network.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -9,6 +9,7 @@ far-future static files; no debug), on a free port of 127.0.0.1.
 
 from __future__ import annotations
 
+import datetime
 import os
 import secrets
 import signal
@@ -18,10 +19,17 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Tongxin-2026"  # the demo accounts' password (README, "Demo logins")
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; never a downloaded browser
+
+
+def site_today() -> datetime.date:
+    """Today where the site is (settings.TIME_ZONE, Asia/Shanghai), not on this machine's
+    clock: from 16:00 UTC the two are different days."""
+    return datetime.datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 def free_port() -> int:
@@ -73,6 +81,9 @@ def _empty_postgres(database_url: str) -> None:
     """Drop every table of the PostgreSQL database the site will use."""
     import psycopg
 
+    name = database_url.rsplit("/", 1)[-1].split("?")[0]
+    if "e2e" not in name:  # it drops every table: never a database not made for this
+        raise RuntimeError(f"refusing to empty {name!r}: its name must contain 'e2e'")
     with psycopg.connect(database_url.replace("postgres://", "postgresql://", 1)) as conn:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")

@@ -2,21 +2,20 @@
 counts, generate and submit the district's report, download its Word and Excel files and
 read them back."""
 
-import datetime
-
 import pytest
 from docx import Document
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import sign_in
+from tests.e2e.site import site_today
 
 pytestmark = pytest.mark.e2e
 
 
 def test_annual_summary_to_records_then_submit_and_download(site, desktop):
     page = desktop
-    year = datetime.date.today().year - 1
+    year = site_today().year - 1
     sign_in(page, site, "quminzongju")
 
     page.get_by_role("button", name="报表").click()

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import sign_in
+from tests.e2e.site import site_today
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +45,7 @@ def test_find_by_initials_log_a_visit_with_a_follow_up(site, desktop):
 
     page.get_by_role("link", name="登记走访").click()
     page.wait_for_url("**/outreach/visits/new/**")
-    today = datetime.date.today()
+    today = site_today()
     learned = "老人腿脚不便，近来很少下楼，希望社区卫生服务站上门测血压。"
     action = "联系平江社区卫生服务站上门测血压"
     page.get_by_label("日期", exact=True).fill(today.isoformat())
