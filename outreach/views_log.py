@@ -51,9 +51,15 @@ def _already_recorded(model, key, user):
     return model.objects.visible_to(user).filter(submission_key=key).first()
 
 
-def _free_key(model, key):
-    """The submitted key, unless another user's record holds it already."""
-    if key is None or model.objects.filter(submission_key=key).exists():
+def _free_key(model, key, user):
+    """The submitted key, unless a record the user may not see holds it already. A record
+    of theirs holding it is the same form sent twice at once, saved by the other request
+    since this one looked (``_already_recorded``): the key is kept, so that saving again
+    fails on the unique key and the caller answers with that record, never a second one."""
+    if key is None:
+        return None
+    holders = model.objects.filter(submission_key=key)
+    if holders.exists() and not holders.visible_to(user).exists():
         return None
     return key
 
@@ -139,7 +145,7 @@ def log_visit(request):
     if not form.is_valid():
         return _visit_page(request, form, search=search)
     try:
-        visit = quick_visit_record(data=form.cleaned_data, by=user, key=_free_key(Visit, key))
+        visit = quick_visit_record(data=form.cleaned_data, by=user, key=_free_key(Visit, key, user))
     except IntegrityError:
         # The same form sent twice at the same moment: the other one recorded it.
         existing = _already_recorded(Visit, key, user)
@@ -210,7 +216,9 @@ def log_meeting(request):
     if not form.is_valid():
         return _meeting_page(request, form)
     try:
-        meeting = quick_meeting_record(data=form.cleaned_data, by=user, key=_free_key(Meeting, key))
+        meeting = quick_meeting_record(
+            data=form.cleaned_data, by=user, key=_free_key(Meeting, key, user)
+        )
     except IntegrityError:
         existing = _already_recorded(Meeting, key, user)
         if existing is None:

@@ -172,3 +172,25 @@ def test_users_without_a_post_are_refused(world, liaisons, login):
     assert client.get(URL).status_code == 403
     assert client.post(URL, meeting_data(other_attendees="3")).status_code == 403
     assert Meeting.objects.count() == 0
+
+
+def test_the_same_form_sent_twice_at_once_records_one_meeting(world, liaisons, login, monkeypatch):
+    """A double tap sends two requests side by side: the second looks for the key before the
+    first has committed, and saves after it has. It answers with the first meeting."""
+    from outreach import views_log
+
+    client = login(world.pingjianglu_liaison)
+    data = meeting_data(attending_liaisons=[liaisons.bai_mei.pk])
+    first = client.post(URL, data)
+    meeting = Meeting.objects.get()
+    looked = []
+
+    def not_yet_committed(model, key, user):  # the first look, while the twin is saving
+        looked.append(key)
+        return None if len(looked) == 1 else Meeting.objects.filter(submission_key=key).first()
+
+    monkeypatch.setattr(views_log, "_already_recorded", not_yet_committed)
+    second = client.post(URL, data)
+    assert Meeting.objects.count() == 1
+    assert second["Location"] == first["Location"]
+    assert second["Location"] == reverse("outreach:log-done", args=["meeting", meeting.pk])
